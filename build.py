@@ -1,0 +1,57 @@
+"""The cffi builder: the cdef comes from csrc/portsock.h, the sources from csrc/."""
+
+import os
+import re
+import sys
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Platform constants the Python layers take from the system headers (their
+# values differ between Windows, Linux and macOS; the names do not).
+SYSTEM_CONSTANTS = """
+AF_UNSPEC AF_INET AF_INET6
+SOCK_STREAM SOCK_DGRAM SOCK_RAW
+IPPROTO_IP IPPROTO_IPV6 IPPROTO_TCP IPPROTO_UDP
+SOL_SOCKET SO_ACCEPTCONN SO_BROADCAST SO_DONTROUTE SO_ERROR SO_KEEPALIVE SO_LINGER
+SO_OOBINLINE SO_RCVBUF SO_RCVTIMEO SO_REUSEADDR SO_SNDBUF SO_SNDTIMEO SO_TYPE
+TCP_NODELAY IPV6_V6ONLY
+FIONBIO FIONREAD SIOCATMARK
+MSG_OOB MSG_PEEK MSG_DONTROUTE MSG_WAITALL
+AI_PASSIVE AI_CANONNAME AI_NUMERICHOST AI_NUMERICSERV AI_ADDRCONFIG AI_V4MAPPED AI_ALL
+INADDR_ANY INADDR_LOOPBACK INADDR_NONE SOMAXCONN INET_ADDRSTRLEN INET6_ADDRSTRLEN
+""".split()
+
+
+def read_cdef():
+    """The declarations between the cffi markers of portsock.h, with every
+    #define turned into cffi's "value from the compiler" form."""
+    with open(os.path.join(HERE, "csrc", "portsock.h")) as f:
+        header = f.read()
+    body = header.split("/* cffi:begin */", 1)[1].split("/* cffi:end */", 1)[0]
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    body = re.sub(r"^(#define\s+\w+)\s+.*$", r"\1 ...", body, flags=re.M)
+    constants = "\n".join("#define %s ..." % name for name in SYSTEM_CONSTANTS)
+    return "struct addrinfo;\n" + body + "\n" + constants + "\n"
+
+
+if sys.platform == "win32":
+    BACKEND = "csrc/win32.c"
+    LIBRARIES = ["ws2_32"]
+else:
+    BACKEND = "csrc/posix.c"
+    LIBRARIES = []
+
+ffibuilder = FFI()
+ffibuilder.cdef(read_cdef())
+ffibuilder.set_source(
+    "portsock._core",
+    '#include "platform.h"\n',
+    sources=[BACKEND, "csrc/errmap.c", "csrc/addr.c"],
+    include_dirs=[os.path.relpath(os.path.join(HERE, "csrc"))],
+    libraries=LIBRARIES,
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

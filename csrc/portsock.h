@@ -1,0 +1,213 @@
+/*
+ * portsock.h - the public C API of the portsock core.
+ *
+ * Every function mirrors one Winsock call and returns what that call returns on
+ * Windows, with the Winsock error code available from ps_last_error(). On
+ * Windows the core is a thin pass-through to ws2_32 (win32.c); on POSIX it
+ * reproduces Winsock's behaviour (posix.c). The behaviour is specified in
+ * shared/SEMANTICS.md.
+ *
+ * Constants such as AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER or FIONBIO are
+ * the platform's own values (take them from the system headers, or from
+ * <portsock/winsock2.h>); only what Winsock has and POSIX lacks is defined here.
+ *
+ * The block between the cffi markers is read by build.py as the cffi cdef:
+ * keep it to plain declarations and integer #defines.
+ */
+#ifndef PORTSOCK_H
+#define PORTSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct addrinfo;
+
+/* cffi:begin */
+
+/* An opaque socket handle (Winsock's SOCKET). On POSIX it is never an fd. */
+typedef uintptr_t ps_socket;
+
+#define PS_INVALID_SOCKET (~(ps_socket)0)
+#define PS_SOCKET_ERROR (-1)
+
+#define PS_SD_RECEIVE 0
+#define PS_SD_SEND 1
+#define PS_SD_BOTH 2
+
+#define PS_WSADESCRIPTION_LEN 256
+#define PS_WSASYS_STATUS_LEN 128
+
+/* Winsock error codes (winerror.h values, the same on every platform). */
+#define PS_WSA_NOT_ENOUGH_MEMORY 8
+#define PS_WSA_INVALID_PARAMETER 87
+#define PS_WSAEINTR 10004
+#define PS_WSAEBADF 10009
+#define PS_WSAEACCES 10013
+#define PS_WSAEFAULT 10014
+#define PS_WSAEINVAL 10022
+#define PS_WSAEMFILE 10024
+#define PS_WSAEWOULDBLOCK 10035
+#define PS_WSAEINPROGRESS 10036
+#define PS_WSAEALREADY 10037
+#define PS_WSAENOTSOCK 10038
+#define PS_WSAEDESTADDRREQ 10039
+#define PS_WSAEMSGSIZE 10040
+#define PS_WSAEPROTOTYPE 10041
+#define PS_WSAENOPROTOOPT 10042
+#define PS_WSAEPROTONOSUPPORT 10043
+#define PS_WSAESOCKTNOSUPPORT 10044
+#define PS_WSAEOPNOTSUPP 10045
+#define PS_WSAEPFNOSUPPORT 10046
+#define PS_WSAEAFNOSUPPORT 10047
+#define PS_WSAEADDRINUSE 10048
+#define PS_WSAEADDRNOTAVAIL 10049
+#define PS_WSAENETDOWN 10050
+#define PS_WSAENETUNREACH 10051
+#define PS_WSAENETRESET 10052
+#define PS_WSAECONNABORTED 10053
+#define PS_WSAECONNRESET 10054
+#define PS_WSAENOBUFS 10055
+#define PS_WSAEISCONN 10056
+#define PS_WSAENOTCONN 10057
+#define PS_WSAESHUTDOWN 10058
+#define PS_WSAETOOMANYREFS 10059
+#define PS_WSAETIMEDOUT 10060
+#define PS_WSAECONNREFUSED 10061
+#define PS_WSAELOOP 10062
+#define PS_WSAENAMETOOLONG 10063
+#define PS_WSAEHOSTDOWN 10064
+#define PS_WSAEHOSTUNREACH 10065
+#define PS_WSAENOTEMPTY 10066
+#define PS_WSAEPROCLIM 10067
+#define PS_WSAEUSERS 10068
+#define PS_WSAEDQUOT 10069
+#define PS_WSAESTALE 10070
+#define PS_WSAEREMOTE 10071
+#define PS_WSASYSNOTREADY 10091
+#define PS_WSAVERNOTSUPPORTED 10092
+#define PS_WSANOTINITIALISED 10093
+#define PS_WSAEDISCON 10101
+#define PS_WSATYPE_NOT_FOUND 10109
+#define PS_WSAHOST_NOT_FOUND 11001
+#define PS_WSATRY_AGAIN 11002
+#define PS_WSANO_RECOVERY 11003
+#define PS_WSANO_DATA 11004
+
+/* WSADATA, with Winsock's field names (field order is portsock's own). */
+typedef struct ps_wsadata {
+    uint16_t wVersion;
+    uint16_t wHighVersion;
+    unsigned short iMaxSockets;
+    unsigned short iMaxUdpDg;
+    char *lpVendorInfo;
+    char szDescription[257];
+    char szSystemStatus[129];
+} ps_wsadata;
+
+/* A portable view of one getaddrinfo result entry. */
+typedef struct ps_addrinfo_view {
+    int ai_flags;
+    int ai_family;
+    int ai_socktype;
+    int ai_protocol;
+    int ai_addrlen;
+    const void *ai_addr;
+    const char *ai_canonname;
+    const struct addrinfo *ai_next;
+} ps_addrinfo_view;
+
+/* A portable view of a sockaddr_in / sockaddr_in6. port and addr are in network
+   byte order, exactly as stored in sin_port / sin_addr / sin6_addr. */
+typedef struct ps_sockaddr_view {
+    int family;
+    uint16_t port;
+    uint32_t flowinfo;
+    uint32_t scope_id;
+    uint8_t addr[16];
+} ps_sockaddr_view;
+
+/* --- startup, cleanup and the last error -------------------------------- */
+int ps_startup(uint16_t version, ps_wsadata *data);         /* WSAStartup */
+int ps_cleanup(void);                                       /* WSACleanup */
+int ps_last_error(void);                                    /* WSAGetLastError */
+void ps_set_last_error(int code);                           /* WSASetLastError */
+
+/* --- sockets ------------------------------------------------------------ */
+ps_socket ps_socket_open(int af, int type, int protocol);   /* socket */
+int ps_closesocket(ps_socket s);
+int ps_bind(ps_socket s, const void *name, int namelen);
+int ps_listen(ps_socket s, int backlog);
+ps_socket ps_accept(ps_socket s, void *addr, int *addrlen);
+int ps_connect(ps_socket s, const void *name, int namelen);
+int ps_send(ps_socket s, const void *buf, int len, int flags);
+int ps_recv(ps_socket s, void *buf, int len, int flags);
+int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen);
+int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen);
+int ps_shutdown(ps_socket s, int how);
+int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen);
+int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen);
+int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp);  /* u_long */
+int ps_getsockname(ps_socket s, void *name, int *namelen);
+int ps_getpeername(ps_socket s, void *name, int *namelen);
+
+/* --- names and addresses -------------------------------------------------- */
+int ps_getaddrinfo(const char *node, const char *service,
+                   const struct addrinfo *hints, struct addrinfo **res);
+/* getaddrinfo with the hints given as values; has_hints 0 means pHints NULL. */
+int ps_getaddrinfo_hints(const char *node, const char *service, int has_hints,
+                         int flags, int family, int socktype, int protocol,
+                         struct addrinfo **res);
+void ps_freeaddrinfo(struct addrinfo *res);
+void ps_addrinfo_read(const struct addrinfo *ai, ps_addrinfo_view *out);
+
+/* Encodes a platform sockaddr into buf; returns its length, or -1 (WSAEFAULT
+   if buflen is too small, WSAEAFNOSUPPORT for another family). */
+int ps_sockaddr_encode(const ps_sockaddr_view *view, void *buf, int buflen);
+/* Decodes a platform sockaddr; returns 0, or -1 as above. */
+int ps_sockaddr_decode(const void *buf, int len, ps_sockaddr_view *view);
+/* sizeof(struct sockaddr_in) or sizeof(struct sockaddr_in6); -1 otherwise. */
+int ps_sockaddr_size(int family);
+
+int ps_inet_pton(int af, const char *src, void *dst);       /* inet_pton */
+const char *ps_inet_ntop(int af, const void *src, char *dst, size_t size);
+uint32_t ps_inet_addr(const char *cp);                      /* inet_addr */
+
+/* --- one-call paths for the Pythonic layer --------------------------------
+   timeout_ms < 0 means no deadline (the socket's own SO_SNDTIMEO/SO_RCVTIMEO
+   still apply); otherwise the whole call ends by then, with WSAETIMEDOUT. */
+
+/* Sends all of buf. Returns 0, or PS_SOCKET_ERROR; *sent is what went out. */
+int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
+               int timeout_ms, size_t *sent);
+/* Receives into buf until the peer's FIN. Returns 0 at the FIN, 1 when buf is
+   full (call again), or PS_SOCKET_ERROR. *received counts this call's bytes.
+   With buf NULL and cap 0 the bytes are counted and discarded. */
+int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms);
+/* The graceful disconnect in one call: shutdown(SD_SEND), drain, closesocket.
+   Returns 0 when the peer's FIN came and the socket is closed; 1 when buf is
+   full (the socket stays open and half-closed: continue with ps_drain, then
+   ps_closesocket); PS_SOCKET_ERROR on failure, with the socket closed. */
+int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms);
+/* connect with a deadline (timeout_ms < 0: none). The socket must be in
+   blocking mode, and is in blocking mode afterwards. */
+int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms);
+
+/* --- error codes ----------------------------------------------------------- */
+/* The symbolic name ("WSAECONNRESET") and Winsock's message for a code;
+   NULL for an unknown code. */
+const char *ps_wsa_name(int code);
+const char *ps_wsa_message(int code);
+/* The closest errno of this platform for a Winsock code, or 0. */
+int ps_errno_from_wsa(int code);
+
+/* cffi:end */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTSOCK_H */

@@ -1,0 +1,117 @@
+"""Recording mirror calls as trace lines: {"call": ..., "ret": ..., "err": ...}.
+
+The same lines come from the C reference programs (tests/native), so a scenario
+can be compared between the Python mirror, the C core and real Winsock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+from portsock._core import lib
+
+# Calls whose return value is a SOCKET (normalised in traces).
+HANDLE_CALLS = frozenset(("socket", "accept"))
+# Calls that return their error code instead of SOCKET_ERROR.
+CODE_CALLS = frozenset(("WSAStartup", "getaddrinfo"))
+
+_INVALID_SOCKET = lib.PS_INVALID_SOCKET
+_recorders: List[Callable[[str, int, int], None]] = []
+_lock = threading.Lock()
+
+
+def failed(call: str, ret: int) -> bool:
+    """Whether a call's return value says it failed."""
+    if call in CODE_CALLS:
+        return ret != 0
+    if call in HANDLE_CALLS:
+        return ret == _INVALID_SOCKET
+    return ret == -1
+
+
+def record(call: str, ret: Any) -> Any:
+    """Called by every mirror function with its return value; returns it."""
+    if _recorders:
+        ret_int = int(ret)
+        if call in CODE_CALLS:
+            err = ret_int
+        else:
+            err = int(lib.ps_last_error()) if failed(call, ret_int) else 0
+        for recorder in list(_recorders):
+            recorder(call, ret_int, err)
+    return ret
+
+
+class Trace:
+    """The calls recorded by trace(): entries of {"call", "ret", "err"}.
+
+    ``err`` is WSAGetLastError() after a failed call and 0 after a successful
+    one (Winsock leaves the last error unspecified on success). SOCKET values
+    are normalised to "S1", "S2", ... in order of appearance, INVALID_SOCKET
+    to "INVALID_SOCKET", so traces from different runs and platforms compare
+    equal."""
+
+    def __init__(self) -> None:
+        self.entries: List[Dict[str, Any]] = []
+        self._handles: Dict[int, str] = {}
+        self._thread: Optional[int] = None
+
+    def _record(self, call: str, ret: int, err: int) -> None:
+        if self._thread is not None and threading.get_ident() != self._thread:
+            return
+        shown: Any = ret
+        if call in HANDLE_CALLS:
+            if ret == _INVALID_SOCKET:
+                shown = "INVALID_SOCKET"
+            else:
+                shown = self._handles.setdefault(ret, "S%d" % (len(self._handles) + 1))
+        self.entries.append({"call": call, "ret": shown, "err": err})
+
+    def lines(self) -> List[str]:
+        """The entries as JSON lines."""
+        return [json.dumps(e, separators=(", ", ": ")) for e in self.entries]
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return "Trace(%d calls)" % len(self.entries)
+
+
+class trace:
+    """Records the mirror calls made inside a with block:
+
+        with portsock.winsock.trace() as t:
+            ...
+        print("\\n".join(t.lines()))
+
+    By default only calls from the thread that entered the block are recorded;
+    all_threads=True records every thread's calls. ``echo`` is an optional
+    callable given each JSON line as it is recorded."""
+
+    def __init__(self, all_threads: bool = False, echo: Optional[Callable[[str], None]] = None) -> None:
+        self.trace = Trace()
+        self._all_threads = all_threads
+        self._echo = echo
+
+    def _recorder(self, call: str, ret: int, err: int) -> None:
+        before = len(self.trace.entries)
+        self.trace._record(call, ret, err)
+        if self._echo is not None and len(self.trace.entries) > before:
+            self._echo(self.trace.lines()[-1])
+
+    def __enter__(self) -> Trace:
+        if not self._all_threads:
+            self.trace._thread = threading.get_ident()
+        with _lock:
+            _recorders.append(self._recorder)
+        return self.trace
+
+    def __exit__(self, *exc: Any) -> None:
+        with _lock:
+            _recorders.remove(self._recorder)

@@ -1,0 +1,1009 @@
+"""portsock.winsock - the Winsock API, line for line.
+
+Every function keeps the C name, arguments, return value and out-parameters of
+the Winsock call it mirrors, so Winsock C code ports to Python one line at a
+time. Failures are return values (SOCKET_ERROR, INVALID_SOCKET or the code
+itself), with the code in WSAGetLastError(), exactly as in C. Arguments are
+checked before they reach C: a wrong type raises TypeError (C would not have
+compiled it); a value C could receive but that is wrong gives the Winsock error
+return, as the real call would.
+
+Out-parameters are mutable objects the caller passes: WSADATA, sockaddr_in,
+sockaddr_in6, LINGER, the scalar holders c_int, u_long, DWORD and BOOL (each
+with a ``value``), a list for getaddrinfo's result, or a writable buffer.
+
+Constants (AF_INET, SOL_SOCKET, FIONBIO, ...) have this platform's values, as
+the C headers here give them; the error codes are Winsock's everywhere.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, List, Optional, Union
+
+from portsock._core import ffi, lib
+from portsock import _trace
+
+# --------------------------------------------------------------------------
+# Constants
+
+SOCKET_ERROR: int = lib.PS_SOCKET_ERROR
+INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
+SD_RECEIVE: int = lib.PS_SD_RECEIVE
+SD_SEND: int = lib.PS_SD_SEND
+SD_BOTH: int = lib.PS_SD_BOTH
+WSADESCRIPTION_LEN: int = lib.PS_WSADESCRIPTION_LEN
+WSASYS_STATUS_LEN: int = lib.PS_WSASYS_STATUS_LEN
+
+AF_UNSPEC: int = lib.AF_UNSPEC
+AF_INET: int = lib.AF_INET
+AF_INET6: int = lib.AF_INET6
+SOCK_STREAM: int = lib.SOCK_STREAM
+SOCK_DGRAM: int = lib.SOCK_DGRAM
+SOCK_RAW: int = lib.SOCK_RAW
+IPPROTO_IP: int = lib.IPPROTO_IP
+IPPROTO_IPV6: int = lib.IPPROTO_IPV6
+IPPROTO_TCP: int = lib.IPPROTO_TCP
+IPPROTO_UDP: int = lib.IPPROTO_UDP
+SOL_SOCKET: int = lib.SOL_SOCKET
+SO_ACCEPTCONN: int = lib.SO_ACCEPTCONN
+SO_BROADCAST: int = lib.SO_BROADCAST
+SO_DONTROUTE: int = lib.SO_DONTROUTE
+SO_ERROR: int = lib.SO_ERROR
+SO_KEEPALIVE: int = lib.SO_KEEPALIVE
+SO_LINGER: int = lib.SO_LINGER
+SO_OOBINLINE: int = lib.SO_OOBINLINE
+SO_RCVBUF: int = lib.SO_RCVBUF
+SO_RCVTIMEO: int = lib.SO_RCVTIMEO
+SO_REUSEADDR: int = lib.SO_REUSEADDR
+SO_SNDBUF: int = lib.SO_SNDBUF
+SO_SNDTIMEO: int = lib.SO_SNDTIMEO
+SO_TYPE: int = lib.SO_TYPE
+TCP_NODELAY: int = lib.TCP_NODELAY
+IPV6_V6ONLY: int = lib.IPV6_V6ONLY
+FIONBIO: int = lib.FIONBIO
+FIONREAD: int = lib.FIONREAD
+SIOCATMARK: int = lib.SIOCATMARK
+MSG_OOB: int = lib.MSG_OOB
+MSG_PEEK: int = lib.MSG_PEEK
+MSG_DONTROUTE: int = lib.MSG_DONTROUTE
+MSG_WAITALL: int = lib.MSG_WAITALL
+AI_PASSIVE: int = lib.AI_PASSIVE
+AI_CANONNAME: int = lib.AI_CANONNAME
+AI_NUMERICHOST: int = lib.AI_NUMERICHOST
+AI_NUMERICSERV: int = lib.AI_NUMERICSERV
+AI_ADDRCONFIG: int = lib.AI_ADDRCONFIG
+AI_V4MAPPED: int = lib.AI_V4MAPPED
+AI_ALL: int = lib.AI_ALL
+INADDR_ANY: int = lib.INADDR_ANY
+INADDR_LOOPBACK: int = lib.INADDR_LOOPBACK
+INADDR_NONE: int = lib.INADDR_NONE
+SOMAXCONN: int = lib.SOMAXCONN
+INET_ADDRSTRLEN: int = lib.INET_ADDRSTRLEN
+INET6_ADDRSTRLEN: int = lib.INET6_ADDRSTRLEN
+
+WSA_NOT_ENOUGH_MEMORY: int = lib.PS_WSA_NOT_ENOUGH_MEMORY
+WSA_INVALID_PARAMETER: int = lib.PS_WSA_INVALID_PARAMETER
+WSAEINTR: int = lib.PS_WSAEINTR
+WSAEBADF: int = lib.PS_WSAEBADF
+WSAEACCES: int = lib.PS_WSAEACCES
+WSAEFAULT: int = lib.PS_WSAEFAULT
+WSAEINVAL: int = lib.PS_WSAEINVAL
+WSAEMFILE: int = lib.PS_WSAEMFILE
+WSAEWOULDBLOCK: int = lib.PS_WSAEWOULDBLOCK
+WSAEINPROGRESS: int = lib.PS_WSAEINPROGRESS
+WSAEALREADY: int = lib.PS_WSAEALREADY
+WSAENOTSOCK: int = lib.PS_WSAENOTSOCK
+WSAEDESTADDRREQ: int = lib.PS_WSAEDESTADDRREQ
+WSAEMSGSIZE: int = lib.PS_WSAEMSGSIZE
+WSAEPROTOTYPE: int = lib.PS_WSAEPROTOTYPE
+WSAENOPROTOOPT: int = lib.PS_WSAENOPROTOOPT
+WSAEPROTONOSUPPORT: int = lib.PS_WSAEPROTONOSUPPORT
+WSAESOCKTNOSUPPORT: int = lib.PS_WSAESOCKTNOSUPPORT
+WSAEOPNOTSUPP: int = lib.PS_WSAEOPNOTSUPP
+WSAEPFNOSUPPORT: int = lib.PS_WSAEPFNOSUPPORT
+WSAEAFNOSUPPORT: int = lib.PS_WSAEAFNOSUPPORT
+WSAEADDRINUSE: int = lib.PS_WSAEADDRINUSE
+WSAEADDRNOTAVAIL: int = lib.PS_WSAEADDRNOTAVAIL
+WSAENETDOWN: int = lib.PS_WSAENETDOWN
+WSAENETUNREACH: int = lib.PS_WSAENETUNREACH
+WSAENETRESET: int = lib.PS_WSAENETRESET
+WSAECONNABORTED: int = lib.PS_WSAECONNABORTED
+WSAECONNRESET: int = lib.PS_WSAECONNRESET
+WSAENOBUFS: int = lib.PS_WSAENOBUFS
+WSAEISCONN: int = lib.PS_WSAEISCONN
+WSAENOTCONN: int = lib.PS_WSAENOTCONN
+WSAESHUTDOWN: int = lib.PS_WSAESHUTDOWN
+WSAETOOMANYREFS: int = lib.PS_WSAETOOMANYREFS
+WSAETIMEDOUT: int = lib.PS_WSAETIMEDOUT
+WSAECONNREFUSED: int = lib.PS_WSAECONNREFUSED
+WSAELOOP: int = lib.PS_WSAELOOP
+WSAENAMETOOLONG: int = lib.PS_WSAENAMETOOLONG
+WSAEHOSTDOWN: int = lib.PS_WSAEHOSTDOWN
+WSAEHOSTUNREACH: int = lib.PS_WSAEHOSTUNREACH
+WSAENOTEMPTY: int = lib.PS_WSAENOTEMPTY
+WSAEPROCLIM: int = lib.PS_WSAEPROCLIM
+WSAEUSERS: int = lib.PS_WSAEUSERS
+WSAEDQUOT: int = lib.PS_WSAEDQUOT
+WSAESTALE: int = lib.PS_WSAESTALE
+WSAEREMOTE: int = lib.PS_WSAEREMOTE
+WSASYSNOTREADY: int = lib.PS_WSASYSNOTREADY
+WSAVERNOTSUPPORTED: int = lib.PS_WSAVERNOTSUPPORTED
+WSANOTINITIALISED: int = lib.PS_WSANOTINITIALISED
+WSAEDISCON: int = lib.PS_WSAEDISCON
+WSATYPE_NOT_FOUND: int = lib.PS_WSATYPE_NOT_FOUND
+WSAHOST_NOT_FOUND: int = lib.PS_WSAHOST_NOT_FOUND
+WSATRY_AGAIN: int = lib.PS_WSATRY_AGAIN
+WSANO_RECOVERY: int = lib.PS_WSANO_RECOVERY
+WSANO_DATA: int = lib.PS_WSANO_DATA
+
+_INT_MIN = -(1 << 31)
+_INT_MAX = (1 << 31) - 1
+_LONG_BITS = ffi.sizeof("long") * 8
+_SOCKET_MAX = (1 << (ffi.sizeof("ps_socket") * 8)) - 1
+# The largest option or address buffer the mirror hands to C.
+_MAX_OPTLEN = 1 << 16
+
+
+# --------------------------------------------------------------------------
+# Argument checks: a wrong type is a TypeError; a value that C would accept
+# becomes what C would see, and one it could not hold is the error return.
+
+def _check_int(value: Any, name: str) -> int:
+    if not isinstance(value, int):
+        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+    return value
+
+
+def _c_int(value: Any, name: str) -> Optional[int]:
+    """The int C receives for an `int` parameter: values up to 0xffffffff wrap
+    as they do in C (0xdeadbeef is negative), larger ones are None."""
+    value = _check_int(value, name)
+    if _INT_MIN <= value <= _INT_MAX:
+        return value
+    if _INT_MAX < value <= 0xFFFFFFFF:
+        return value - (1 << 32)
+    return None
+
+
+def _c_long(value: Any, name: str) -> Optional[int]:
+    value = _check_int(value, name)
+    lo = -(1 << (_LONG_BITS - 1))
+    hi = (1 << (_LONG_BITS - 1)) - 1
+    if lo <= value <= hi:
+        return value
+    if hi < value < (1 << _LONG_BITS):
+        return value - (1 << _LONG_BITS)
+    return None
+
+
+def _handle(s: Any) -> Optional[int]:
+    s = _check_int(s, "s")
+    if 0 <= s <= _SOCKET_MAX:
+        return s
+    return None
+
+
+def _error(code: int, ret: int = SOCKET_ERROR) -> int:
+    lib.ps_set_last_error(code)
+    return ret
+
+
+def _buffer_size(buf: Any) -> int:
+    return memoryview(buf).nbytes
+
+
+def _input_buffer(buf: Any, name: str) -> Any:
+    if isinstance(buf, str):
+        raise TypeError("%s must be a bytes-like object, not str" % name)
+    try:
+        return ffi.from_buffer(buf)
+    except TypeError:
+        raise TypeError("%s must be a bytes-like object, not %s" % (name, type(buf).__name__)) from None
+
+
+def _output_buffer(buf: Any, name: str) -> Any:
+    if isinstance(buf, (bytes, str)):
+        raise TypeError("%s must be a writable buffer, not %s" % (name, type(buf).__name__))
+    try:
+        return ffi.from_buffer(buf, require_writable=True)
+    except TypeError:
+        raise TypeError("%s must be a writable bytes-like object, not %s"
+                        % (name, type(buf).__name__)) from None
+
+
+# --------------------------------------------------------------------------
+# Structures and holders
+
+def MAKEWORD(lo: int, hi: int) -> int:
+    """MAKEWORD(a, b): the WORD with low byte a and high byte b."""
+    return (_check_int(lo, "lo") & 0xFF) | ((_check_int(hi, "hi") & 0xFF) << 8)
+
+
+def LOBYTE(w: int) -> int:
+    return _check_int(w, "w") & 0xFF
+
+
+def HIBYTE(w: int) -> int:
+    return (_check_int(w, "w") >> 8) & 0xFF
+
+
+class WSADATA:
+    """WSADATA, filled in place by WSAStartup."""
+
+    __slots__ = ("wVersion", "wHighVersion", "szDescription", "szSystemStatus",
+                 "iMaxSockets", "iMaxUdpDg", "lpVendorInfo")
+
+    def __init__(self) -> None:
+        self.wVersion = 0
+        self.wHighVersion = 0
+        self.szDescription = ""
+        self.szSystemStatus = ""
+        self.iMaxSockets = 0
+        self.iMaxUdpDg = 0
+        self.lpVendorInfo = None
+
+    def __repr__(self) -> str:
+        return ("WSADATA(wVersion=0x%04x, wHighVersion=0x%04x, szDescription=%r, szSystemStatus=%r)"
+                % (self.wVersion, self.wHighVersion, self.szDescription, self.szSystemStatus))
+
+
+class _Scalar:
+    """A C scalar passed by address: read and written through .value."""
+
+    __slots__ = ("value",)
+    _size = 4
+    _signed = False
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = _check_int(value, "value")
+
+    def __repr__(self) -> str:
+        return "%s(%d)" % (type(self).__name__, self.value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Scalar):
+            return self.value == other.value
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class c_int(_Scalar):
+    """A C int (4 bytes, signed)."""
+    _signed = True
+
+
+class u_long(_Scalar):
+    """Winsock's u_long: 4 bytes, unsigned, on every platform."""
+
+
+class DWORD(_Scalar):
+    """A DWORD: 4 bytes, unsigned."""
+
+
+class BOOL(_Scalar):
+    """A BOOL: 4 bytes, signed."""
+    _signed = True
+
+
+class LINGER:
+    """Winsock's LINGER: two u_short fields, 4 bytes."""
+
+    __slots__ = ("l_onoff", "l_linger")
+
+    def __init__(self, l_onoff: int = 0, l_linger: int = 0) -> None:
+        self.l_onoff = _check_int(l_onoff, "l_onoff")
+        self.l_linger = _check_int(l_linger, "l_linger")
+
+    def __repr__(self) -> str:
+        return "LINGER(l_onoff=%d, l_linger=%d)" % (self.l_onoff, self.l_linger)
+
+
+class in_addr:
+    """IN_ADDR. s_addr is the 32-bit value as C reads it from memory (network
+    byte order bytes), like the result of inet_addr()."""
+
+    __slots__ = ("s_addr",)
+
+    def __init__(self, s_addr: int = 0) -> None:
+        self.s_addr = _check_int(s_addr, "s_addr")
+
+    @property
+    def S_un(self) -> "in_addr":
+        return self
+
+    @property
+    def S_addr(self) -> int:
+        return self.s_addr
+
+    @S_addr.setter
+    def S_addr(self, value: int) -> None:
+        self.s_addr = value
+
+    def _bytes(self) -> bytes:
+        return (self.s_addr & 0xFFFFFFFF).to_bytes(4, sys.byteorder)
+
+    def _set_bytes(self, raw: bytes) -> None:
+        self.s_addr = int.from_bytes(raw[:4], sys.byteorder)
+
+
+class in6_addr:
+    """IN6_ADDR: 16 bytes, in s6_addr (also u.Byte)."""
+
+    __slots__ = ("s6_addr",)
+
+    def __init__(self, s6_addr: bytes = bytes(16)) -> None:
+        self.s6_addr = bytearray(s6_addr)
+
+    @property
+    def u(self) -> "in6_addr":
+        return self
+
+    @property
+    def Byte(self) -> bytearray:
+        return self.s6_addr
+
+    def _bytes(self) -> bytes:
+        raw = bytes(self.s6_addr)
+        return raw[:16].ljust(16, b"\0")
+
+    def _set_bytes(self, raw: bytes) -> None:
+        self.s6_addr = bytearray(raw[:16])
+
+
+class sockaddr_in:
+    """SOCKADDR_IN. sin_port is in network byte order, as in C: htons(port)."""
+
+    __slots__ = ("sin_family", "sin_port", "sin_addr", "sin_zero")
+    _family = AF_INET
+
+    def __init__(self, sin_family: int = 0, sin_port: int = 0, sin_addr: Optional[in_addr] = None) -> None:
+        self.sin_family = _check_int(sin_family, "sin_family")
+        self.sin_port = _check_int(sin_port, "sin_port")
+        self.sin_addr = sin_addr if sin_addr is not None else in_addr()
+        self.sin_zero = bytes(8)
+
+    def _view(self, view: Any) -> None:
+        view.family = self.sin_family
+        view.port = self.sin_port & 0xFFFF
+        view.flowinfo = 0
+        view.scope_id = 0
+        ffi.memmove(view.addr, self.sin_addr._bytes(), 4)
+
+    def _load(self, view: Any) -> None:
+        self.sin_family = view.family
+        self.sin_port = view.port
+        self.sin_addr._set_bytes(ffi.buffer(view.addr, 4)[:])
+
+    def __repr__(self) -> str:
+        addr = inet_ntop(AF_INET, self.sin_addr)
+        return "sockaddr_in(%s:%d)" % (addr, ntohs(self.sin_port))
+
+
+class sockaddr_in6:
+    """SOCKADDR_IN6. sin6_port is in network byte order, as in C."""
+
+    __slots__ = ("sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id")
+    _family = AF_INET6
+
+    def __init__(self, sin6_family: int = 0, sin6_port: int = 0, sin6_addr: Optional[in6_addr] = None,
+                 sin6_flowinfo: int = 0, sin6_scope_id: int = 0) -> None:
+        self.sin6_family = _check_int(sin6_family, "sin6_family")
+        self.sin6_port = _check_int(sin6_port, "sin6_port")
+        self.sin6_flowinfo = _check_int(sin6_flowinfo, "sin6_flowinfo")
+        self.sin6_addr = sin6_addr if sin6_addr is not None else in6_addr()
+        self.sin6_scope_id = _check_int(sin6_scope_id, "sin6_scope_id")
+
+    def _view(self, view: Any) -> None:
+        view.family = self.sin6_family
+        view.port = self.sin6_port & 0xFFFF
+        view.flowinfo = self.sin6_flowinfo & 0xFFFFFFFF
+        view.scope_id = self.sin6_scope_id & 0xFFFFFFFF
+        ffi.memmove(view.addr, self.sin6_addr._bytes(), 16)
+
+    def _load(self, view: Any) -> None:
+        self.sin6_family = view.family
+        self.sin6_port = view.port
+        self.sin6_flowinfo = view.flowinfo
+        self.sin6_scope_id = view.scope_id
+        self.sin6_addr._set_bytes(ffi.buffer(view.addr, 16)[:])
+
+    def __repr__(self) -> str:
+        addr = inet_ntop(AF_INET6, self.sin6_addr)
+        return "sockaddr_in6([%s]:%d)" % (addr, ntohs(self.sin6_port))
+
+
+_SockAddr = Union[sockaddr_in, sockaddr_in6]
+
+
+class ADDRINFOA:
+    """ADDRINFOA: hints for getaddrinfo, and the entries of its result."""
+
+    __slots__ = ("ai_flags", "ai_family", "ai_socktype", "ai_protocol", "ai_addrlen",
+                 "ai_canonname", "ai_addr", "ai_next")
+
+    def __init__(self, ai_flags: int = 0, ai_family: int = 0, ai_socktype: int = 0, ai_protocol: int = 0) -> None:
+        self.ai_flags = ai_flags
+        self.ai_family = ai_family
+        self.ai_socktype = ai_socktype
+        self.ai_protocol = ai_protocol
+        self.ai_addrlen = 0
+        self.ai_canonname: Optional[str] = None
+        self.ai_addr: Optional[_SockAddr] = None
+        self.ai_next: Optional[ADDRINFOA] = None
+
+    def __repr__(self) -> str:
+        return ("ADDRINFOA(ai_family=%d, ai_socktype=%d, ai_protocol=%d, ai_addr=%r)"
+                % (self.ai_family, self.ai_socktype, self.ai_protocol, self.ai_addr))
+
+
+addrinfo = ADDRINFOA
+
+
+def sizeof(obj: Any) -> int:
+    """sizeof() of a mirror structure, as C on this platform gives it."""
+    if isinstance(obj, type):
+        obj = obj()
+    if isinstance(obj, (sockaddr_in, sockaddr_in6)):
+        return int(lib.ps_sockaddr_size(obj._family))
+    if isinstance(obj, (LINGER, _Scalar, in_addr)):
+        return 4
+    if isinstance(obj, in6_addr):
+        return 16
+    if isinstance(obj, WSADATA):
+        return ffi.sizeof("ps_wsadata")
+    raise TypeError("sizeof() of %s is not defined" % type(obj).__name__)
+
+
+# --------------------------------------------------------------------------
+# Byte order and address text
+
+_LITTLE = sys.byteorder == "little"
+
+
+def htons(hostshort: int) -> int:
+    v = _check_int(hostshort, "hostshort") & 0xFFFF
+    return ((v & 0xFF) << 8) | (v >> 8) if _LITTLE else v
+
+
+ntohs = htons
+
+
+def htonl(hostlong: int) -> int:
+    v = _check_int(hostlong, "hostlong") & 0xFFFFFFFF
+    return int.from_bytes(v.to_bytes(4, "big"), "little") if _LITTLE else v
+
+
+ntohl = htonl
+
+
+def _encode_text(value: Any, name: str) -> Optional[bytes]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    raise TypeError("%s must be a str or None, not %s" % (name, type(value).__name__))
+
+
+def inet_addr(cp: str) -> int:
+    """inet_addr: the address as a u_long in network byte order, or INADDR_NONE."""
+    raw = _encode_text(cp, "cp")
+    if raw is None or b"\0" in raw:
+        return INADDR_NONE
+    return int(lib.ps_inet_addr(raw))
+
+
+def inet_pton(Family: int, pszAddrString: str, pAddrBuf: Any) -> int:
+    """inet_pton: 1, 0 for text that is not an address, or -1 (WSAEAFNOSUPPORT,
+    WSAEFAULT). pAddrBuf is an in_addr, in6_addr or a writable buffer."""
+    af = _c_int(Family, "Family")
+    raw = _encode_text(pszAddrString, "pszAddrString")
+    if af is None:
+        return _error(WSAEAFNOSUPPORT)
+    if raw is None or pAddrBuf is None:
+        return _error(WSAEFAULT)
+    if b"\0" in raw:
+        lib.ps_set_last_error(WSAEINVAL)
+        return 0
+    out = ffi.new("unsigned char[16]")
+    ret = int(lib.ps_inet_pton(af, raw, out))
+    if ret == 1:
+        size = 4 if af == AF_INET else 16
+        data = ffi.buffer(out, size)[:]
+        if isinstance(pAddrBuf, (in_addr, in6_addr)):
+            if isinstance(pAddrBuf, in_addr) != (af == AF_INET):
+                return _error(WSAEFAULT)
+            pAddrBuf._set_bytes(data)
+        else:
+            dst = _output_buffer(pAddrBuf, "pAddrBuf")
+            if len(dst) < size:
+                return _error(WSAEFAULT)
+            ffi.memmove(dst, data, size)
+    return ret
+
+
+def inet_ntop(Family: int, pAddr: Any, pStringBuf: Any = None, StringBufSize: Optional[int] = None) -> Optional[str]:
+    """inet_ntop: the text of an address, or None (WSAEAFNOSUPPORT, WSAEFAULT,
+    WSAEINVAL when StringBufSize is too small). pAddr is an in_addr, in6_addr or
+    bytes; a pStringBuf, if given, is filled with the NUL-terminated text too."""
+    af = _c_int(Family, "Family")
+    if af is None:
+        _error(WSAEAFNOSUPPORT)
+        return None
+    if pAddr is None:
+        _error(WSAEFAULT)
+        return None
+    if isinstance(pAddr, (in_addr, in6_addr)):
+        raw = pAddr._bytes()
+    else:
+        raw = bytes(memoryview(pAddr))
+    size = 4 if af == AF_INET else 16
+    if af in (AF_INET, AF_INET6) and len(raw) < size:
+        _error(WSAEFAULT)
+        return None
+    if StringBufSize is None:
+        StringBufSize = _buffer_size(pStringBuf) if pStringBuf is not None else 64
+    bufsize = _check_int(StringBufSize, "StringBufSize")
+    if bufsize < 0 or (pStringBuf is not None and bufsize > _buffer_size(pStringBuf)):
+        _error(WSAEFAULT)
+        return None
+    src = ffi.new("unsigned char[16]", raw[:16].ljust(16, b"\0"))
+    dst = ffi.new("char[]", max(bufsize, 1))
+    if lib.ps_inet_ntop(af, src, dst, bufsize) == ffi.NULL:
+        return None
+    text = ffi.string(dst)
+    if pStringBuf is not None:
+        out = _output_buffer(pStringBuf, "pStringBuf")
+        ffi.memmove(out, text + b"\0", len(text) + 1)
+    return text.decode("ascii")
+
+
+# --------------------------------------------------------------------------
+# Startup and the last error
+
+def WSAStartup(wVersionRequested: int, lpWSAData: Optional[WSADATA]) -> int:
+    """WSAStartup: 0, or the error code (WSAVERNOTSUPPORTED, WSAEFAULT)."""
+    version = _check_int(wVersionRequested, "wVersionRequested")
+    if lpWSAData is not None and not isinstance(lpWSAData, WSADATA):
+        raise TypeError("lpWSAData must be a WSADATA or None")
+    if not 0 <= version <= 0xFFFF:
+        return _trace.record("WSAStartup", WSAVERNOTSUPPORTED)
+    if lpWSAData is None:
+        ret = int(lib.ps_startup(version, ffi.NULL))
+    else:
+        data = ffi.new("ps_wsadata *")
+        ret = int(lib.ps_startup(version, data))
+        lpWSAData.wVersion = data.wVersion
+        lpWSAData.wHighVersion = data.wHighVersion
+        lpWSAData.szDescription = ffi.string(data.szDescription).decode("latin-1")
+        lpWSAData.szSystemStatus = ffi.string(data.szSystemStatus).decode("latin-1")
+        lpWSAData.iMaxSockets = data.iMaxSockets
+        lpWSAData.iMaxUdpDg = data.iMaxUdpDg
+    return _trace.record("WSAStartup", ret)
+
+
+def WSACleanup() -> int:
+    """WSACleanup: 0, or SOCKET_ERROR (WSANOTINITIALISED)."""
+    return _trace.record("WSACleanup", lib.ps_cleanup())
+
+
+def WSAGetLastError() -> int:
+    return int(lib.ps_last_error())
+
+
+def WSASetLastError(iError: int) -> None:
+    code = _c_int(iError, "iError")
+    lib.ps_set_last_error(code if code is not None else WSAEINVAL)
+
+
+# --------------------------------------------------------------------------
+# Names
+
+def getaddrinfo(pNodeName: Optional[str], pServiceName: Optional[str], pHints: Optional[ADDRINFOA],
+                ppResult: List[ADDRINFOA]) -> int:
+    """getaddrinfo: 0, or the error code (also in WSAGetLastError()).
+
+    ppResult (a list) is cleared and filled with the ADDRINFOA entries in
+    order; each entry's ai_next is the next one, or None."""
+    node = _encode_text(pNodeName, "pNodeName")
+    service = _encode_text(pServiceName, "pServiceName")
+    if pHints is not None and not isinstance(pHints, ADDRINFOA):
+        raise TypeError("pHints must be an ADDRINFOA or None")
+    if not isinstance(ppResult, list):
+        raise TypeError("ppResult must be a list")
+    del ppResult[:]
+    if node is not None and b"\0" in node:
+        return _trace.record("getaddrinfo", _error(WSAHOST_NOT_FOUND, WSAHOST_NOT_FOUND))
+    if service is not None and b"\0" in service:
+        return _trace.record("getaddrinfo", _error(WSATYPE_NOT_FOUND, WSATYPE_NOT_FOUND))
+    hints = [0, 0, 0, 0]
+    if pHints is not None:
+        for i, name in enumerate(("ai_flags", "ai_family", "ai_socktype", "ai_protocol")):
+            value = _c_int(getattr(pHints, name), name)
+            if value is None:
+                return _trace.record("getaddrinfo", _error(WSAEINVAL, WSAEINVAL))
+            hints[i] = value
+    res = ffi.new("struct addrinfo **")
+    ret = int(lib.ps_getaddrinfo_hints(node if node is not None else ffi.NULL,
+                                       service if service is not None else ffi.NULL,
+                                       pHints is not None, hints[0], hints[1], hints[2], hints[3], res))
+    if ret == 0:
+        try:
+            ppResult.extend(_read_addrinfo(res[0]))
+        finally:
+            lib.ps_freeaddrinfo(res[0])
+    return _trace.record("getaddrinfo", ret)
+
+
+def _read_addrinfo(ai: Any) -> List[ADDRINFOA]:
+    entries: List[ADDRINFOA] = []
+    view = ffi.new("ps_addrinfo_view *")
+    while ai != ffi.NULL:
+        lib.ps_addrinfo_read(ai, view)
+        entry = ADDRINFOA(view.ai_flags, view.ai_family, view.ai_socktype, view.ai_protocol)
+        entry.ai_addrlen = view.ai_addrlen
+        if view.ai_canonname != ffi.NULL:
+            entry.ai_canonname = ffi.string(view.ai_canonname).decode("utf-8", "replace")
+        if view.ai_addr != ffi.NULL:
+            entry.ai_addr = _decode_sockaddr(view.ai_addr, view.ai_addrlen)
+        if entries:
+            entries[-1].ai_next = entry
+        entries.append(entry)
+        ai = view.ai_next
+    return entries
+
+
+def freeaddrinfo(pAddrInfo: Any) -> None:
+    """freeaddrinfo: the result was copied out of C already; a list is cleared."""
+    if isinstance(pAddrInfo, list):
+        del pAddrInfo[:]
+    elif pAddrInfo is not None and not isinstance(pAddrInfo, ADDRINFOA):
+        raise TypeError("pAddrInfo must be the getaddrinfo result list")
+
+
+def _decode_sockaddr(raw: Any, length: int) -> Optional[_SockAddr]:
+    view = ffi.new("ps_sockaddr_view *")
+    if lib.ps_sockaddr_decode(raw, length, view) != 0:
+        return None
+    addr: _SockAddr = sockaddr_in() if view.family == AF_INET else sockaddr_in6()
+    addr._load(view)
+    return addr
+
+
+def _encode_sockaddr(name: Any, namelen: int) -> Any:
+    """The native bytes of a sockaddr for C, at least namelen long; None for
+    C's NULL, False for a family the structure cannot hold (C would pass it
+    through and fail with WSAEAFNOSUPPORT)."""
+    if name is None:
+        return None
+    if isinstance(name, (sockaddr_in, sockaddr_in6)):
+        view = ffi.new("ps_sockaddr_view *")
+        name._view(view)
+        if view.family != name._family:
+            return False
+        buf = ffi.new("char[]", max(128, namelen))
+        lib.ps_sockaddr_encode(view, buf, 128)
+        return buf
+    raise TypeError("name must be a sockaddr_in or sockaddr_in6, not %s" % type(name).__name__)
+
+
+# --------------------------------------------------------------------------
+# Sockets
+
+def socket(af: int, type: int, protocol: int) -> int:
+    """socket: a SOCKET, or INVALID_SOCKET."""
+    a, t, p = _c_int(af, "af"), _c_int(type, "type"), _c_int(protocol, "protocol")
+    if a is None:
+        return _trace.record("socket", _error(WSAEAFNOSUPPORT, INVALID_SOCKET))
+    if t is None:
+        return _trace.record("socket", _error(WSAESOCKTNOSUPPORT, INVALID_SOCKET))
+    if p is None:
+        return _trace.record("socket", _error(WSAEPROTONOSUPPORT, INVALID_SOCKET))
+    return _trace.record("socket", int(lib.ps_socket_open(a, t, p)))
+
+
+def closesocket(s: int) -> int:
+    h = _handle(s)
+    if h is None:
+        return _trace.record("closesocket", _error(WSAENOTSOCK))
+    return _trace.record("closesocket", lib.ps_closesocket(h))
+
+
+def _addr_call(fn: Any, callname: str, s: int, name: Any, namelen: int) -> int:
+    h = _handle(s)
+    length = _c_int(namelen, "namelen")
+    buf = _encode_sockaddr(name, max(length or 0, 0))
+    if h is None:
+        return _trace.record(callname, _error(WSAENOTSOCK))
+    if buf is None or length is None or length > _MAX_OPTLEN:
+        return _trace.record(callname, _error(WSAEFAULT))
+    if buf is False:
+        return _trace.record(callname, _error(WSAEAFNOSUPPORT))
+    return _trace.record(callname, fn(h, buf, length))
+
+
+def connect(s: int, name: Any, namelen: int) -> int:
+    """connect: 0 or SOCKET_ERROR. name is an ai_addr, sockaddr_in or sockaddr_in6."""
+    return _addr_call(lib.ps_connect, "connect", s, name, namelen)
+
+
+def bind(s: int, name: Any, namelen: int) -> int:
+    return _addr_call(lib.ps_bind, "bind", s, name, namelen)
+
+
+def listen(s: int, backlog: int) -> int:
+    h = _handle(s)
+    b = _c_int(backlog, "backlog")
+    if h is None:
+        return _trace.record("listen", _error(WSAENOTSOCK))
+    if b is None:
+        b = _INT_MAX
+    return _trace.record("listen", lib.ps_listen(h, b))
+
+
+def _name_out(addr: Any, addrlen: Any) -> Any:
+    """The C buffer and length for an optional (addr, addrlen) out-pair."""
+    if addr is None:
+        return ffi.NULL, ffi.NULL, 0
+    if not isinstance(addr, (sockaddr_in, sockaddr_in6)):
+        raise TypeError("addr must be a sockaddr_in or sockaddr_in6, not %s" % type(addr).__name__)
+    if addrlen is None:
+        return ffi.new("char[128]"), ffi.NULL, 0
+    if not isinstance(addrlen, _Scalar):
+        raise TypeError("addrlen must be a c_int holder, not %s" % type(addrlen).__name__)
+    size = int(lib.ps_sockaddr_size(addr._family))
+    length = min(max(addrlen.value, -1), size) if addrlen.value >= 0 else -1
+    plen = ffi.new("int *", length if length >= 0 else -1)
+    return ffi.new("char[128]"), plen, size
+
+
+def _name_in(addr: Any, addrlen: Any, buf: Any, plen: Any) -> None:
+    if addr is None or plen == ffi.NULL:
+        return
+    decoded = _decode_sockaddr(buf, plen[0])
+    if decoded is not None and type(decoded) is type(addr):
+        view = ffi.new("ps_sockaddr_view *")
+        decoded._view(view)
+        addr._load(view)
+    addrlen.value = plen[0]
+
+
+def accept(s: int, addr: Any = None, addrlen: Any = None) -> int:
+    """accept: a SOCKET or INVALID_SOCKET; addr and addrlen, if given, are filled."""
+    h = _handle(s)
+    buf, plen, _ = _name_out(addr, addrlen)
+    if h is None:
+        return _trace.record("accept", _error(WSAENOTSOCK, INVALID_SOCKET))
+    ret = int(lib.ps_accept(h, buf, plen))
+    if ret != INVALID_SOCKET:
+        _name_in(addr, addrlen, buf, plen)
+    return _trace.record("accept", ret)
+
+
+def getsockname(s: int, name: Any, namelen: Any) -> int:
+    return _name_call(lib.ps_getsockname, "getsockname", s, name, namelen)
+
+
+def getpeername(s: int, name: Any, namelen: Any) -> int:
+    return _name_call(lib.ps_getpeername, "getpeername", s, name, namelen)
+
+
+def _name_call(fn: Any, callname: str, s: int, name: Any, namelen: Any) -> int:
+    h = _handle(s)
+    if name is None or namelen is None:
+        buf, plen = ffi.NULL, ffi.NULL
+    else:
+        buf, plen, _ = _name_out(name, namelen)
+    if h is None:
+        return _trace.record(callname, _error(WSAENOTSOCK))
+    if plen != ffi.NULL and plen[0] < 0:
+        return _trace.record(callname, _error(WSAEFAULT))
+    ret = int(fn(h, buf, plen))
+    if ret == 0:
+        _name_in(name, namelen, buf, plen)
+    return _trace.record(callname, ret)
+
+
+def _length(buf: Any, len_: Any) -> Optional[int]:
+    """len checked against the buffer: None where C would fault."""
+    n = _check_int(len_, "len")
+    if n < 0 or n > _INT_MAX or n > _buffer_size(buf):
+        return None
+    return n
+
+
+def send(s: int, buf: Any, len: int, flags: int) -> int:
+    """send: the number of bytes sent, or SOCKET_ERROR. buf is any bytes-like
+    object; len beyond it, or negative, gives WSAEFAULT."""
+    h = _handle(s)
+    if buf is None:
+        _check_int(len, "len")
+        cbuf, n = ffi.NULL, None
+    else:
+        cbuf = _input_buffer(buf, "buf")
+        n = _length(buf, len)
+    f = _c_int(flags, "flags")
+    if h is None:
+        return _trace.record("send", _error(WSAENOTSOCK))
+    if n is None:
+        return _trace.record("send", _error(WSAEFAULT))
+    if f is None:
+        return _trace.record("send", _error(WSAEOPNOTSUPP))
+    return _trace.record("send", lib.ps_send(h, cbuf, n, f))
+
+
+def recv(s: int, buf: Any, len: int, flags: int) -> int:
+    """recv: the number of bytes received into buf (filled in place, like C),
+    0 at the peer's FIN, or SOCKET_ERROR."""
+    h = _handle(s)
+    if buf is None:
+        _check_int(len, "len")
+        cbuf, n = ffi.NULL, None
+    else:
+        cbuf = _output_buffer(buf, "buf")
+        n = _length(buf, len)
+    f = _c_int(flags, "flags")
+    if h is None:
+        return _trace.record("recv", _error(WSAENOTSOCK))
+    if n is None:
+        return _trace.record("recv", _error(WSAEFAULT))
+    if f is None:
+        return _trace.record("recv", _error(WSAEOPNOTSUPP))
+    return _trace.record("recv", lib.ps_recv(h, cbuf, n, f))
+
+
+def sendto(s: int, buf: Any, len: int, flags: int, to: Any, tolen: int) -> int:
+    h = _handle(s)
+    cbuf = _input_buffer(buf, "buf") if buf is not None else ffi.NULL
+    n = _length(buf, len) if buf is not None else None
+    f = _c_int(flags, "flags")
+    tl = _c_int(tolen, "tolen")
+    tobuf = _encode_sockaddr(to, max(tl or 0, 0))
+    if h is None:
+        return _trace.record("sendto", _error(WSAENOTSOCK))
+    if n is None or tl is None or tl > _MAX_OPTLEN:
+        return _trace.record("sendto", _error(WSAEFAULT))
+    if f is None:
+        return _trace.record("sendto", _error(WSAEOPNOTSUPP))
+    if tobuf is False:
+        return _trace.record("sendto", _error(WSAEAFNOSUPPORT))
+    return _trace.record("sendto", lib.ps_sendto(h, cbuf, n, f, tobuf if tobuf is not None else ffi.NULL, tl))
+
+
+def recvfrom(s: int, buf: Any, len: int, flags: int, from_: Any = None, fromlen: Any = None) -> int:
+    h = _handle(s)
+    cbuf = _output_buffer(buf, "buf") if buf is not None else ffi.NULL
+    n = _length(buf, len) if buf is not None else None
+    f = _c_int(flags, "flags")
+    fbuf, plen, _ = _name_out(from_, fromlen)
+    if h is None:
+        return _trace.record("recvfrom", _error(WSAENOTSOCK))
+    if n is None:
+        return _trace.record("recvfrom", _error(WSAEFAULT))
+    if f is None:
+        return _trace.record("recvfrom", _error(WSAEOPNOTSUPP))
+    ret = int(lib.ps_recvfrom(h, cbuf, n, f, fbuf, plen))
+    if ret >= 0:
+        _name_in(from_, fromlen, fbuf, plen)
+    return _trace.record("recvfrom", ret)
+
+
+def shutdown(s: int, how: int) -> int:
+    """shutdown: 0 or SOCKET_ERROR. SD_SEND is the half-close of the graceful
+    disconnect: the peer reads end-of-stream, this side can still receive."""
+    h = _handle(s)
+    w = _c_int(how, "how")
+    if h is None:
+        return _trace.record("shutdown", _error(WSAENOTSOCK))
+    if w is None:
+        return _trace.record("shutdown", _error(WSAEINVAL))
+    return _trace.record("shutdown", lib.ps_shutdown(h, w))
+
+
+# --------------------------------------------------------------------------
+# Options
+
+def _scalar_bytes(value: int) -> bytes:
+    if value < 0:
+        return (value & 0xFFFFFFFF).to_bytes(4, sys.byteorder)
+    return (value & 0xFFFFFFFF).to_bytes(4, sys.byteorder) if value <= 0xFFFFFFFF else b""
+
+
+def setsockopt(s: int, level: int, optname: int, optval: Any, optlen: int) -> int:
+    """setsockopt: 0 or SOCKET_ERROR. optval is a LINGER, an int or holder
+    (BOOL, DWORD: SO_RCVTIMEO/SO_SNDTIMEO are milliseconds), bytes, or None
+    (C's NULL: WSAEFAULT)."""
+    h = _handle(s)
+    lv, on, ln = _c_int(level, "level"), _c_int(optname, "optname"), _c_int(optlen, "optlen")
+    if optval is None:
+        data: Optional[bytes] = None
+    elif isinstance(optval, LINGER):
+        data = ((optval.l_onoff & 0xFFFF).to_bytes(2, sys.byteorder)
+                + (optval.l_linger & 0xFFFF).to_bytes(2, sys.byteorder))
+    elif isinstance(optval, (int, _Scalar)):
+        value = optval.value if isinstance(optval, _Scalar) else optval
+        data = _scalar_bytes(value)
+        if not data:
+            data = None
+    elif isinstance(optval, str):
+        raise TypeError("optval must be a LINGER, an int or a bytes-like object, not str")
+    else:
+        data = bytes(memoryview(optval))
+    if h is None:
+        return _trace.record("setsockopt", _error(WSAENOTSOCK))
+    if lv is None or on is None:
+        return _trace.record("setsockopt", _error(WSAEINVAL))
+    if data is None or ln is None or ln > len(data):
+        return _trace.record("setsockopt", _error(WSAEFAULT))
+    cval = ffi.new("char[]", data) if data else ffi.new("char[1]")
+    return _trace.record("setsockopt", lib.ps_setsockopt(h, lv, on, cval, ln))
+
+
+def getsockopt(s: int, level: int, optname: int, optval: Any, optlen: Any) -> int:
+    """getsockopt: 0 or SOCKET_ERROR. optval (a LINGER, a holder such as DWORD()
+    or c_int(), or a writable buffer) and optlen (a c_int holder) are filled in
+    place."""
+    h = _handle(s)
+    lv, on = _c_int(level, "level"), _c_int(optname, "optname")
+    if optlen is not None and not isinstance(optlen, _Scalar):
+        raise TypeError("optlen must be a c_int holder, not %s" % type(optlen).__name__)
+    if optval is None:
+        capacity = 0
+    elif isinstance(optval, (LINGER, _Scalar)):
+        capacity = 4
+    elif isinstance(optval, (bytes, str, int)):
+        raise TypeError("optval must be a LINGER, a holder or a writable buffer")
+    else:
+        capacity = _buffer_size(_output_buffer(optval, "optval"))
+    if h is None:
+        return _trace.record("getsockopt", _error(WSAENOTSOCK))
+    if lv is None or on is None:
+        return _trace.record("getsockopt", _error(WSAEINVAL))
+    if optval is None or optlen is None or optlen.value > capacity:
+        return _trace.record("getsockopt", _error(WSAEFAULT))
+    cval = ffi.new("char[]", max(capacity, 1))
+    plen = ffi.new("int *", optlen.value)
+    ret = int(lib.ps_getsockopt(h, lv, on, cval, plen))
+    if ret == 0:
+        written = max(0, min(plen[0], capacity))
+        raw = ffi.buffer(cval, capacity)[:]
+        if isinstance(optval, LINGER):
+            optval.l_onoff = int.from_bytes(raw[0:2], sys.byteorder)
+            optval.l_linger = int.from_bytes(raw[2:4], sys.byteorder)
+        elif isinstance(optval, _Scalar):
+            optval.value = int.from_bytes(raw[:max(written, 1)], sys.byteorder, signed=optval._signed)
+        else:
+            memoryview(optval).cast("B")[:written] = raw[:written]
+        optlen.value = plen[0]
+    return _trace.record("getsockopt", ret)
+
+
+def ioctlsocket(s: int, cmd: int, argp: Any) -> int:
+    """ioctlsocket: 0 or SOCKET_ERROR. argp is an int (FIONBIO: nonzero for
+    non-blocking) or a u_long holder, filled in place (FIONREAD)."""
+    h = _handle(s)
+    c = _c_long(cmd, "cmd")
+    if argp is None:
+        value: Optional[int] = None
+    elif isinstance(argp, _Scalar):
+        value = argp.value
+    else:
+        value = _check_int(argp, "argp")
+    if h is None:
+        return _trace.record("ioctlsocket", _error(WSAENOTSOCK))
+    if c is None:
+        return _trace.record("ioctlsocket", _error(WSAEINVAL))
+    if value is None:
+        return _trace.record("ioctlsocket", _error(WSAEFAULT))
+    arg = ffi.new("unsigned long *", value & 0xFFFFFFFF)
+    ret = int(lib.ps_ioctlsocket(h, c, arg))
+    if ret == 0 and isinstance(argp, _Scalar):
+        argp.value = int(arg[0]) & 0xFFFFFFFF
+    return _trace.record("ioctlsocket", ret)
+
+
+from portsock._trace import Trace, trace  # noqa: E402
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in (
+    "annotations", "Any", "List", "Optional", "Union", "ffi", "lib", "sys")]
