@@ -1,0 +1,5 @@
+import sys
+
+from portsock._cli import main
+
+sys.exit(main())

@@ -1,0 +1,86 @@
+"""Shared fixtures: Winsock started for the test, and real loopback pairs."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator, List, Tuple
+
+import pytest
+
+from portsock import winsock as ws
+
+
+@pytest.fixture
+def wsa() -> Iterator[ws.WSADATA]:
+    """WSAStartup(2.2) for the test; every reference it took is released after."""
+    data = ws.WSADATA()
+    assert ws.WSAStartup(ws.MAKEWORD(2, 2), data) == 0
+    yield data
+    while ws.WSACleanup() == 0:
+        pass
+
+
+def loopback(family: int = ws.AF_INET) -> Tuple[ws.sockaddr_in, int]:
+    """A sockaddr for 127.0.0.1 (or ::1) port 0, and its size."""
+    if family == ws.AF_INET:
+        addr = ws.sockaddr_in()
+        addr.sin_family = ws.AF_INET
+        addr.sin_addr.s_addr = ws.inet_addr("127.0.0.1")
+        return addr, ws.sizeof(addr)
+    addr6 = ws.sockaddr_in6()
+    addr6.sin6_family = ws.AF_INET6
+    assert ws.inet_pton(ws.AF_INET6, "::1", addr6.sin6_addr) == 1
+    return addr6, ws.sizeof(addr6)  # type: ignore[return-value]
+
+
+def listener(family: int = ws.AF_INET) -> Tuple[int, object]:
+    """A listening TCP socket on loopback, and the address it is bound to."""
+    s = ws.socket(family, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+    assert s != ws.INVALID_SOCKET, ws.WSAGetLastError()
+    addr, size = loopback(family)
+    assert ws.bind(s, addr, size) == 0, ws.WSAGetLastError()
+    assert ws.listen(s, 16) == 0, ws.WSAGetLastError()
+    bound = type(addr)()
+    assert ws.getsockname(s, bound, ws.c_int(size)) == 0
+    return s, bound
+
+
+def connected_pair(family: int = ws.AF_INET) -> Tuple[int, int]:
+    """(client, server) ends of a real loopback TCP connection."""
+    lst, bound = listener(family)
+    client = ws.socket(family, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+    assert client != ws.INVALID_SOCKET
+    assert ws.connect(client, bound, ws.sizeof(bound)) == 0, ws.WSAGetLastError()
+    server = ws.accept(lst, None, None)
+    assert server != ws.INVALID_SOCKET, ws.WSAGetLastError()
+    assert ws.closesocket(lst) == 0
+    return client, server
+
+
+@pytest.fixture
+def pair(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
+    client, server = connected_pair()
+    yield client, server
+    ws.closesocket(client)
+    ws.closesocket(server)
+
+
+def recv_all(s: int, limit: int = 1 << 20) -> bytes:
+    """Receives until the peer's FIN (bounded by limit bytes)."""
+    out = bytearray()
+    buf = bytearray(65536)
+    while len(out) < limit:
+        n = ws.recv(s, buf, len(buf), 0)
+        assert n >= 0, ws.WSAGetLastError()
+        if n == 0:
+            break
+        out += buf[:n]
+    return bytes(out)
+
+
+def run_in_thread(fn, *args) -> Tuple[threading.Thread, List[object]]:  # type: ignore[no-untyped-def]
+    """Starts fn(*args) in a daemon thread; its result lands in the list."""
+    result: List[object] = []
+    thread = threading.Thread(target=lambda: result.append(fn(*args)), daemon=True)
+    thread.start()
+    return thread, result
