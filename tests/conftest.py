@@ -84,3 +84,29 @@ def run_in_thread(fn, *args) -> Tuple[threading.Thread, List[object]]:  # type: 
     thread = threading.Thread(target=lambda: result.append(fn(*args)), daemon=True)
     thread.start()
     return thread, result
+
+
+def open_socket_fds() -> set:
+    """This process's fds that are sockets or the core's wake-up eventfds."""
+    import os
+    found = set()
+    if not os.path.isdir("/proc/self/fd"):
+        return found
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + name)
+        except OSError:
+            continue
+        if target.startswith("socket:") or "eventfd" in target:
+            found.add((int(name), target))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_descriptor_leaked_across_the_suite() -> Iterator[None]:
+    import gc
+    before = open_socket_fds()
+    yield
+    gc.collect()
+    leaked = open_socket_fds() - before
+    assert not leaked, "socket descriptors leaked by the suite: %r" % sorted(leaked)

@@ -1,0 +1,83 @@
+"""WinsockError: an OSError carrying the Winsock code, and also the builtin
+exception that matches it (ConnectionRefusedError for WSAECONNREFUSED, ...).
+
+The code → errno table lives once, in C (csrc/errmap.c); the errno → builtin
+class mapping is CPython's own (OSError(errno, ...) picks the subclass)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Type
+
+from portsock._core import ffi, lib
+
+
+class WinsockError(OSError):
+    """A failed Winsock call.
+
+    ``winerror`` is the Winsock code (on every OS), ``errno`` the closest POSIX
+    errno (None if there is none), ``strerror`` Winsock's message and
+    ``function`` the Winsock call that failed. Each raised instance is also the
+    builtin exception that matches the code: ``except ConnectionResetError``
+    catches WSAECONNRESET."""
+
+    def __init__(self, winerror: int, function: Optional[str] = None, message: Optional[str] = None) -> None:
+        err = int(lib.ps_errno_from_wsa(winerror)) or None
+        super().__init__(err, message or describe(winerror))
+        self._winerror = winerror
+        self.function = function
+
+    @property
+    def winerror(self) -> int:  # type: ignore[override]
+        return self._winerror
+
+    @property
+    def name(self) -> str:
+        """The code's symbolic name, such as "WSAECONNRESET"."""
+        return code_name(self._winerror)
+
+    def __str__(self) -> str:
+        where = "%s: " % self.function if self.function else ""
+        return "%s[%s %d] %s" % (where, self.name, self._winerror, self.strerror)
+
+    def __reduce__(self) -> Any:
+        return (error_for, (self._winerror, self.function, self.strerror))
+
+
+def code_name(code: int) -> str:
+    name = lib.ps_wsa_name(code)
+    return ffi.string(name).decode("ascii") if name != ffi.NULL else "WSA error"
+
+
+def describe(code: int) -> str:
+    """Winsock's message for a code."""
+    message = lib.ps_wsa_message(code)
+    if message == ffi.NULL:
+        return "Unknown Winsock error %d" % code
+    return ffi.string(message).decode("ascii")
+
+
+_classes: Dict[Type[OSError], Type[WinsockError]] = {}
+
+
+def error_class(code: int) -> Type[WinsockError]:
+    """The WinsockError subclass raised for a code."""
+    err = int(lib.ps_errno_from_wsa(code))
+    builtin = type(OSError(err, "")) if err else OSError
+    if builtin is OSError:
+        return WinsockError
+    cls = _classes.get(builtin)
+    if cls is None:
+        cls = type("Winsock" + builtin.__name__, (WinsockError, builtin),
+                   {"__module__": __name__, "__doc__": "A WinsockError that is also a %s." % builtin.__name__})
+        _classes[builtin] = cls
+    return cls
+
+
+def error_for(code: int, function: Optional[str] = None, message: Optional[str] = None) -> WinsockError:
+    """The exception for a Winsock code, of the class that matches it."""
+    return error_class(code)(code, function, message)
+
+
+def last_error(function: str) -> WinsockError:
+    """The exception for this thread's WSAGetLastError() after `function` failed."""
+    return error_for(int(lib.ps_last_error()), function)
