@@ -1,0 +1,263 @@
+/*
+ * portsock/winsock2.h - compile C written for Winsock, unchanged, on Linux and
+ * macOS against the portsock core.
+ *
+ * On Windows this header only includes the real <winsock2.h> and <ws2tcpip.h>.
+ * On POSIX it includes the system socket headers and the core's portsock.h,
+ * then gives the Winsock names: the types (SOCKET, WSADATA, WORD, DWORD, BOOL,
+ * LINGER, ADDRINFOA, ...), the constants (INVALID_SOCKET, SOCKET_ERROR, SD_*,
+ * every WSA* error code) and the calls (WSAStartup, socket, connect, send, ...),
+ * which become the ps_* functions of the core and so return what Windows returns.
+ *
+ * Two ways to use it:
+ *
+ *   1. Portable code names it explicitly:
+ *          #include <portsock/winsock2.h>
+ *          cc -std=c11 -Icsrc/include app.c <the core's objects>
+ *      This also works on Windows, where it resolves to the real headers.
+ *
+ *   2. Existing Winsock code, unchanged (POSIX only): put this directory first
+ *      on the include path, so that <winsock2.h>, <ws2tcpip.h> and <windows.h>
+ *      are the shims next to this file:
+ *          cc -std=c11 -Icsrc/include/portsock -Icsrc -c client.c
+ *      (-Icsrc is not needed by the shim itself, which finds ../../portsock.h
+ *      by its own location, but lets the program include "portsock.h" too.)
+ *      Do not use this directory on Windows: there the shim would shadow the
+ *      very headers it forwards to.
+ *
+ * Limits on POSIX:
+ *   - Include it before any system header: under -std=c11 glibc hides
+ *     getaddrinfo and struct addrinfo unless a feature macro is set first, and
+ *     this header sets _DEFAULT_SOURCE only if it comes first. Otherwise build
+ *     with -D_DEFAULT_SOURCE (or -std=gnu11).
+ *   - The calls are function-like macros, so struct members or variables with
+ *     the same names are left alone, but a call's address (&send) is not the
+ *     core function; use the ps_* name for that.
+ *   - struct linger is Winsock's (two u_short fields, 4 bytes): `linger` is a
+ *     macro for ps_linger, and the core accepts that layout for SO_LINGER.
+ *   - Only the Winsock calls listed below are mapped; htons, inet_pton,
+ *     inet_addr and the like are the system's own, which behave the same.
+ *   - `#pragma comment(lib, "Ws2_32.lib")` has no meaning to gcc or clang:
+ *     they ignore it, but -Wall warns about an unknown pragma (add
+ *     -Wno-unknown-pragmas to silence that). Link with the core instead.
+ */
+#ifndef PORTSOCK_WINSOCK2_SHIM_H
+#define PORTSOCK_WINSOCK2_SHIM_H
+
+#ifdef _WIN32
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#else /* POSIX */
+
+/* Must precede the first system header to have any effect (see above). */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
+#ifndef _DARWIN_C_SOURCE
+#define _DARWIN_C_SOURCE 1
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include "../../portsock.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Windows' basic types and calling-convention words ------------------- */
+
+/* Redefining a typedef to the same type is valid C11 and C++, so these are
+   safe whether or not the system headers already declared them. */
+typedef unsigned char u_char;
+typedef unsigned short u_short;
+typedef unsigned int u_int;
+typedef unsigned long u_long;
+
+typedef uint8_t BYTE;
+typedef uint16_t WORD;
+typedef uint32_t DWORD;     /* 32 bits, as on Windows, where long is 32 bits too */
+typedef int BOOL;
+typedef int INT;
+typedef char CHAR;
+typedef ps_socket SOCKET;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+#ifndef __cdecl
+#define __cdecl
+#endif
+#ifndef WINAPI
+#define WINAPI
+#endif
+#ifndef PASCAL
+#define PASCAL
+#endif
+#ifndef FAR
+#define FAR
+#endif
+#ifndef WSAAPI
+#define WSAAPI
+#endif
+
+#define MAKEWORD(lo, hi) ((WORD)(((WORD)((BYTE)(lo))) | ((WORD)((BYTE)(hi)) << 8)))
+#define LOBYTE(w) ((BYTE)((w) & 0xff))
+#define HIBYTE(w) ((BYTE)(((w) >> 8) & 0xff))
+#define ZeroMemory(dst, len) ((void)memset((dst), 0, (len)))
+
+/* ---- Winsock types ------------------------------------------------------- */
+
+#define WSADESCRIPTION_LEN PS_WSADESCRIPTION_LEN
+#define WSASYS_STATUS_LEN PS_WSASYS_STATUS_LEN
+
+typedef ps_wsadata WSADATA;
+typedef ps_wsadata *LPWSADATA;
+
+typedef struct addrinfo ADDRINFOA;
+typedef struct addrinfo *PADDRINFOA;
+typedef struct addrinfo ADDRINFO;
+typedef struct addrinfo *LPADDRINFO;
+
+typedef struct sockaddr SOCKADDR;
+typedef struct sockaddr *PSOCKADDR;
+typedef struct sockaddr *LPSOCKADDR;
+typedef struct sockaddr_in SOCKADDR_IN;
+typedef struct sockaddr_in *PSOCKADDR_IN;
+typedef struct sockaddr_in *LPSOCKADDR_IN;
+typedef struct sockaddr_in6 SOCKADDR_IN6;
+typedef struct sockaddr_in6 *PSOCKADDR_IN6;
+typedef struct sockaddr_storage SOCKADDR_STORAGE;
+typedef struct in_addr IN_ADDR;
+typedef struct in6_addr IN6_ADDR;
+
+/* Winsock's linger, not POSIX's (two ints): code that fills a struct linger
+   and passes sizeof it must hand the core the 4 bytes Windows expects. The
+   macro comes after the system headers so their own struct linger is intact. */
+struct ps_linger {
+    u_short l_onoff;
+    u_short l_linger;
+};
+#define linger ps_linger
+typedef struct ps_linger LINGER;
+typedef struct ps_linger *PLINGER;
+typedef struct ps_linger *LPLINGER;
+
+/* ---- constants ----------------------------------------------------------- */
+
+#define INVALID_SOCKET PS_INVALID_SOCKET
+#define SOCKET_ERROR PS_SOCKET_ERROR
+
+#define SD_RECEIVE PS_SD_RECEIVE
+#define SD_SEND PS_SD_SEND
+#define SD_BOTH PS_SD_BOTH
+
+#define WSA_NOT_ENOUGH_MEMORY PS_WSA_NOT_ENOUGH_MEMORY
+#define WSA_INVALID_PARAMETER PS_WSA_INVALID_PARAMETER
+#define WSAEINTR PS_WSAEINTR
+#define WSAEBADF PS_WSAEBADF
+#define WSAEACCES PS_WSAEACCES
+#define WSAEFAULT PS_WSAEFAULT
+#define WSAEINVAL PS_WSAEINVAL
+#define WSAEMFILE PS_WSAEMFILE
+#define WSAEWOULDBLOCK PS_WSAEWOULDBLOCK
+#define WSAEINPROGRESS PS_WSAEINPROGRESS
+#define WSAEALREADY PS_WSAEALREADY
+#define WSAENOTSOCK PS_WSAENOTSOCK
+#define WSAEDESTADDRREQ PS_WSAEDESTADDRREQ
+#define WSAEMSGSIZE PS_WSAEMSGSIZE
+#define WSAEPROTOTYPE PS_WSAEPROTOTYPE
+#define WSAENOPROTOOPT PS_WSAENOPROTOOPT
+#define WSAEPROTONOSUPPORT PS_WSAEPROTONOSUPPORT
+#define WSAESOCKTNOSUPPORT PS_WSAESOCKTNOSUPPORT
+#define WSAEOPNOTSUPP PS_WSAEOPNOTSUPP
+#define WSAEPFNOSUPPORT PS_WSAEPFNOSUPPORT
+#define WSAEAFNOSUPPORT PS_WSAEAFNOSUPPORT
+#define WSAEADDRINUSE PS_WSAEADDRINUSE
+#define WSAEADDRNOTAVAIL PS_WSAEADDRNOTAVAIL
+#define WSAENETDOWN PS_WSAENETDOWN
+#define WSAENETUNREACH PS_WSAENETUNREACH
+#define WSAENETRESET PS_WSAENETRESET
+#define WSAECONNABORTED PS_WSAECONNABORTED
+#define WSAECONNRESET PS_WSAECONNRESET
+#define WSAENOBUFS PS_WSAENOBUFS
+#define WSAEISCONN PS_WSAEISCONN
+#define WSAENOTCONN PS_WSAENOTCONN
+#define WSAESHUTDOWN PS_WSAESHUTDOWN
+#define WSAETOOMANYREFS PS_WSAETOOMANYREFS
+#define WSAETIMEDOUT PS_WSAETIMEDOUT
+#define WSAECONNREFUSED PS_WSAECONNREFUSED
+#define WSAELOOP PS_WSAELOOP
+#define WSAENAMETOOLONG PS_WSAENAMETOOLONG
+#define WSAEHOSTDOWN PS_WSAEHOSTDOWN
+#define WSAEHOSTUNREACH PS_WSAEHOSTUNREACH
+#define WSAENOTEMPTY PS_WSAENOTEMPTY
+#define WSAEPROCLIM PS_WSAEPROCLIM
+#define WSAEUSERS PS_WSAEUSERS
+#define WSAEDQUOT PS_WSAEDQUOT
+#define WSAESTALE PS_WSAESTALE
+#define WSAEREMOTE PS_WSAEREMOTE
+#define WSASYSNOTREADY PS_WSASYSNOTREADY
+#define WSAVERNOTSUPPORTED PS_WSAVERNOTSUPPORTED
+#define WSANOTINITIALISED PS_WSANOTINITIALISED
+#define WSAEDISCON PS_WSAEDISCON
+#define WSATYPE_NOT_FOUND PS_WSATYPE_NOT_FOUND
+#define WSAHOST_NOT_FOUND PS_WSAHOST_NOT_FOUND
+#define WSATRY_AGAIN PS_WSATRY_AGAIN
+#define WSANO_RECOVERY PS_WSANO_RECOVERY
+#define WSANO_DATA PS_WSANO_DATA
+
+/* ---- the calls ------------------------------------------------------------ */
+
+/* Function-like, and defined after every system header that declares the
+   POSIX functions of the same names, so those declarations are untouched. */
+#define WSAStartup(version, data) ps_startup((version), (data))
+#define WSACleanup() ps_cleanup()
+#define WSAGetLastError() ps_last_error()
+#define WSASetLastError(code) ps_set_last_error(code)
+
+#define socket(af, type, protocol) ps_socket_open((af), (type), (protocol))
+#define closesocket(s) ps_closesocket(s)
+#define bind(s, name, namelen) ps_bind((s), (name), (namelen))
+#define listen(s, backlog) ps_listen((s), (backlog))
+#define accept(s, addr, addrlen) ps_accept((s), (addr), (addrlen))
+#define connect(s, name, namelen) ps_connect((s), (name), (namelen))
+#define send(s, buf, len, flags) ps_send((s), (buf), (len), (flags))
+#define recv(s, buf, len, flags) ps_recv((s), (buf), (len), (flags))
+#define sendto(s, buf, len, flags, to, tolen) \
+    ps_sendto((s), (buf), (len), (flags), (to), (tolen))
+#define recvfrom(s, buf, len, flags, from, fromlen) \
+    ps_recvfrom((s), (buf), (len), (flags), (from), (fromlen))
+#define shutdown(s, how) ps_shutdown((s), (how))
+#define setsockopt(s, level, optname, optval, optlen) \
+    ps_setsockopt((s), (level), (optname), (optval), (optlen))
+#define getsockopt(s, level, optname, optval, optlen) \
+    ps_getsockopt((s), (level), (optname), (optval), (optlen))
+#define ioctlsocket(s, cmd, argp) ps_ioctlsocket((s), (cmd), (argp))
+#define getsockname(s, name, namelen) ps_getsockname((s), (name), (namelen))
+#define getpeername(s, name, namelen) ps_getpeername((s), (name), (namelen))
+#define getaddrinfo(node, service, hints, res) ps_getaddrinfo((node), (service), (hints), (res))
+#define freeaddrinfo(res) ps_freeaddrinfo(res)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _WIN32 */
+
+#endif /* PORTSOCK_WINSOCK2_SHIM_H */

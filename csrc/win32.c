@@ -1,0 +1,451 @@
+/*
+ * win32.c - the Windows backend.
+ *
+ * Windows is the reference that the POSIX backend imitates, so each mirrored
+ * call goes straight to ws2_32 and whatever it returns is by definition right:
+ * the pass-throughs check no argument and rewrite no error code. The only logic
+ * of our own is in the one-call paths at the end, which compose plain Winsock
+ * calls and have no Winsock counterpart to defer to.
+ */
+#include "platform.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* Handles cross the API as ps_socket; the conversion must be lossless both
+   ways, including INVALID_SOCKET, or a handle could silently become another. */
+_Static_assert(sizeof(ps_socket) == sizeof(SOCKET), "ps_socket must hold a SOCKET");
+_Static_assert((SOCKET)PS_INVALID_SOCKET == INVALID_SOCKET, "INVALID_SOCKET differs");
+_Static_assert(PS_SOCKET_ERROR == SOCKET_ERROR, "SOCKET_ERROR differs");
+_Static_assert(PS_SD_SEND == SD_SEND, "SD_SEND differs");
+_Static_assert(sizeof(((ps_wsadata *)0)->szDescription) == sizeof(((WSADATA *)0)->szDescription),
+               "szDescription size differs");
+_Static_assert(sizeof(((ps_wsadata *)0)->szSystemStatus) == sizeof(((WSADATA *)0)->szSystemStatus),
+               "szSystemStatus size differs");
+_Static_assert(sizeof(unsigned long) == sizeof(u_long), "u_long is not unsigned long");
+
+#define SOCK(s) ((SOCKET)(s))
+
+/* ---- startup, cleanup and the last error -------------------------------- */
+
+int ps_startup(uint16_t version, ps_wsadata *data)
+{
+    WSADATA wsa;
+    int rc;
+
+    if (data == NULL)
+        return WSAStartup(version, NULL);   /* Windows decides what NULL means */
+
+    memset(&wsa, 0, sizeof wsa);
+    rc = WSAStartup(version, &wsa);
+    /* A refused version still fills WSADATA (with the version Windows would
+       offer), and callers read it to decide what to ask for next. */
+    if (rc == 0 || rc == WSAVERNOTSUPPORTED) {
+        data->wVersion = wsa.wVersion;
+        data->wHighVersion = wsa.wHighVersion;
+        data->iMaxSockets = wsa.iMaxSockets;
+        data->iMaxUdpDg = wsa.iMaxUdpDg;
+        data->lpVendorInfo = wsa.lpVendorInfo;
+        /* WSADATA's field order differs between Win32 and Win64, which is why
+           ps_wsadata has its own order and the fields are copied one by one. */
+        memcpy(data->szDescription, wsa.szDescription, sizeof data->szDescription);
+        memcpy(data->szSystemStatus, wsa.szSystemStatus, sizeof data->szSystemStatus);
+        data->szDescription[sizeof data->szDescription - 1] = '\0';
+        data->szSystemStatus[sizeof data->szSystemStatus - 1] = '\0';
+    }
+    return rc;
+}
+
+int ps_cleanup(void)
+{
+    return WSACleanup();
+}
+
+int ps_last_error(void)
+{
+    return WSAGetLastError();
+}
+
+void ps_set_last_error(int code)
+{
+    WSASetLastError(code);
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+ps_socket ps_socket_open(int af, int type, int protocol)
+{
+    return (ps_socket)socket(af, type, protocol);
+}
+
+int ps_closesocket(ps_socket s)
+{
+    return closesocket(SOCK(s));
+}
+
+int ps_bind(ps_socket s, const void *name, int namelen)
+{
+    return bind(SOCK(s), (const struct sockaddr *)name, namelen);
+}
+
+int ps_listen(ps_socket s, int backlog)
+{
+    return listen(SOCK(s), backlog);
+}
+
+ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
+{
+    return (ps_socket)accept(SOCK(s), (struct sockaddr *)addr, addrlen);
+}
+
+int ps_connect(ps_socket s, const void *name, int namelen)
+{
+    return connect(SOCK(s), (const struct sockaddr *)name, namelen);
+}
+
+int ps_send(ps_socket s, const void *buf, int len, int flags)
+{
+    return send(SOCK(s), (const char *)buf, len, flags);
+}
+
+int ps_recv(ps_socket s, void *buf, int len, int flags)
+{
+    return recv(SOCK(s), (char *)buf, len, flags);
+}
+
+int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
+{
+    return sendto(SOCK(s), (const char *)buf, len, flags, (const struct sockaddr *)to, tolen);
+}
+
+int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
+{
+    return recvfrom(SOCK(s), (char *)buf, len, flags, (struct sockaddr *)from, fromlen);
+}
+
+int ps_shutdown(ps_socket s, int how)
+{
+    return shutdown(SOCK(s), how);
+}
+
+int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
+{
+    return setsockopt(SOCK(s), level, optname, (const char *)optval, optlen);
+}
+
+int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
+{
+    return getsockopt(SOCK(s), level, optname, (char *)optval, optlen);
+}
+
+int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
+{
+    return ioctlsocket(SOCK(s), cmd, argp);
+}
+
+int ps_getsockname(ps_socket s, void *name, int *namelen)
+{
+    return getsockname(SOCK(s), (struct sockaddr *)name, namelen);
+}
+
+int ps_getpeername(ps_socket s, void *name, int *namelen)
+{
+    return getpeername(SOCK(s), (struct sockaddr *)name, namelen);
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+int ps_getaddrinfo(const char *node, const char *service,
+                   const struct addrinfo *hints, struct addrinfo **res)
+{
+    int rc = getaddrinfo(node, service, hints, res);
+    /* The contract promises the code in the last error too, so callers that
+       only look at ps_last_error() (the mirror's tracing) see the same thing
+       on every platform, whatever this Windows version does on its own. */
+    if (rc != 0)
+        WSASetLastError(rc);
+    return rc;
+}
+
+void ps_freeaddrinfo(struct addrinfo *res)
+{
+    /* An empty result list is the natural state after a failed lookup, so
+       freeing it must be harmless. */
+    if (res != NULL)
+        freeaddrinfo(res);
+}
+
+/* ---- one-call paths ------------------------------------------------------ */
+
+/* send and recv take an int length; larger requests go out in pieces. */
+static int clamp_len(size_t n)
+{
+    return n > (size_t)INT_MAX ? INT_MAX : (int)n;
+}
+
+/* GetTickCount64 is monotonic, so a wall-clock change cannot stretch or cut a
+   deadline short. */
+static ULONGLONG deadline_after(int timeout_ms)
+{
+    return GetTickCount64() + (ULONGLONG)timeout_ms;
+}
+
+enum ready_for { READY_READ, READY_WRITE, READY_CONNECT };
+
+/* Waits until s is ready or the deadline passes: 1 ready, 0 expired,
+   SOCKET_ERROR with the last error set by select. */
+static int wait_ready(SOCKET s, enum ready_for what, ULONGLONG deadline)
+{
+    for (;;) {
+        fd_set rd, wr, ex;
+        struct timeval tv;
+        ULONGLONG now = GetTickCount64();
+        ULONGLONG left = deadline > now ? deadline - now : 0;
+        int n;
+
+        FD_ZERO(&rd);
+        FD_ZERO(&wr);
+        FD_ZERO(&ex);
+        if (what == READY_READ) {
+            FD_SET(s, &rd);
+        } else {
+            FD_SET(s, &wr);
+            /* A failed non-blocking connect is reported in exceptfds only,
+               never as writable. */
+            if (what == READY_CONNECT)
+                FD_SET(s, &ex);
+        }
+        tv.tv_sec = (long)(left / 1000u);
+        tv.tv_usec = (long)(left % 1000u) * 1000L;
+        n = select(0, what == READY_READ ? &rd : NULL, what == READY_READ ? NULL : &wr,
+                   what == READY_CONNECT ? &ex : NULL, &tv);
+        if (n > 0)
+            return 1;
+        if (n == SOCKET_ERROR)
+            return SOCKET_ERROR;
+        /* select's timer and the tick count have different granularity: only
+           the tick count decides that the deadline has passed. */
+        if (GetTickCount64() >= deadline)
+            return 0;
+    }
+}
+
+static int set_nonblocking(SOCKET s, int on)
+{
+    u_long mode = on ? 1u : 0u;
+    return ioctlsocket(s, FIONBIO, &mode);
+}
+
+/* Ends a call with SOCKET_ERROR and `err` as the last error, whatever the
+   clean-up calls in between did to it. */
+static int fail_with(int err)
+{
+    WSASetLastError(err);
+    return SOCKET_ERROR;
+}
+
+int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
+               int timeout_ms, size_t *sent)
+{
+    const char *p = (const char *)buf;
+    size_t done = 0, ignored;
+    int err = 0;
+    int with_deadline = timeout_ms >= 0 && len > 0;
+    ULONGLONG deadline = 0;
+
+    if (sent == NULL)
+        sent = &ignored;
+    *sent = 0;
+    if (p == NULL && len > 0)
+        return fail_with(WSAEFAULT);
+
+    /* Windows has no per-call MSG_DONTWAIT, and a blocking send against a peer
+       that stopped reading would sleep past any deadline; so the deadline is
+       kept by switching the socket to non-blocking for the duration of the
+       call and waiting in select between sends. It is left blocking, as
+       ps_connect_timeout leaves it. */
+    if (with_deadline) {
+        deadline = deadline_after(timeout_ms);
+        if (set_nonblocking(SOCK(s), 1) == SOCKET_ERROR)
+            return SOCKET_ERROR;
+    }
+
+    while (done < len) {
+        int n = send(SOCK(s), p + done, clamp_len(len - done), flags);
+        if (n != SOCKET_ERROR) {
+            done += (size_t)n;
+            continue;
+        }
+        err = WSAGetLastError();
+        if (!with_deadline || err != WSAEWOULDBLOCK)
+            break;
+        n = wait_ready(SOCK(s), READY_WRITE, deadline);
+        if (n == 0) {
+            err = WSAETIMEDOUT;
+            break;
+        }
+        if (n == SOCKET_ERROR) {
+            err = WSAGetLastError();
+            break;
+        }
+        err = 0;
+    }
+    *sent = done;
+
+    if (with_deadline && set_nonblocking(SOCK(s), 0) == SOCKET_ERROR && err == 0)
+        err = WSAGetLastError();
+    return err != 0 ? fail_with(err) : 0;
+}
+
+/* Size of the scratch buffer used when the drained bytes are discarded: big
+   enough that a bulk transfer takes few calls, small enough for any stack. */
+#define DISCARD_CHUNK 32768
+
+/* The body of ps_drain, with the deadline already absolute so that
+   ps_disconnect can share one deadline between its steps. */
+static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received,
+                    int with_deadline, ULONGLONG deadline)
+{
+    char scratch[DISCARD_CHUNK];
+    int discard = buf == NULL && cap == 0;
+    size_t got = 0;
+    int rc, err = 0;
+
+    for (;;) {
+        char *dst;
+        size_t room;
+        int n;
+
+        if (discard) {
+            dst = scratch;
+            room = sizeof scratch;
+        } else {
+            /* Full: report it rather than probe for the FIN with a recv that
+               could block forever on a peer that has more to send. */
+            if (got == cap) {
+                rc = 1;
+                break;
+            }
+            dst = buf + got;
+            room = cap - got;
+        }
+        if (with_deadline) {
+            n = wait_ready(s, READY_READ, deadline);
+            if (n == 0) {
+                err = WSAETIMEDOUT;
+                rc = SOCKET_ERROR;
+                break;
+            }
+            if (n == SOCKET_ERROR) {
+                err = WSAGetLastError();
+                rc = SOCKET_ERROR;
+                break;
+            }
+        }
+        n = recv(s, dst, clamp_len(room), 0);
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n == 0) {
+            rc = 0;
+            break;
+        }
+        err = WSAGetLastError();
+        /* A caller's non-blocking socket can be readable in select and still
+           have nothing for recv; with a deadline, waiting again is right. */
+        if (with_deadline && err == WSAEWOULDBLOCK)
+            continue;
+        rc = SOCKET_ERROR;
+        break;
+    }
+    *received = got;
+    if (rc == SOCKET_ERROR)
+        WSASetLastError(err);
+    return rc;
+}
+
+int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+{
+    size_t ignored;
+
+    if (received == NULL)
+        received = &ignored;
+    *received = 0;
+    if (buf == NULL && cap != 0)
+        return fail_with(WSAEFAULT);
+    return drain_to(SOCK(s), (char *)buf, cap, received, timeout_ms >= 0,
+                    timeout_ms >= 0 ? deadline_after(timeout_ms) : 0);
+}
+
+/* Closes s after a failure, keeping the failure's code as the last error. */
+static int close_after_failure(SOCKET s, int err)
+{
+    /* WSAENOTSOCK means s is no socket of ours: closing that value could
+       close a handle that another thread has just been given. */
+    if (err != WSAENOTSOCK)
+        closesocket(s);
+    return fail_with(err);
+}
+
+int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+{
+    size_t ignored;
+    int with_deadline = timeout_ms >= 0;
+    ULONGLONG deadline = with_deadline ? deadline_after(timeout_ms) : 0;
+    int rc;
+
+    if (received == NULL)
+        received = &ignored;
+    *received = 0;
+    if (buf == NULL && cap != 0)
+        return close_after_failure(SOCK(s), WSAEFAULT);
+
+    if (shutdown(SOCK(s), SD_SEND) == SOCKET_ERROR)
+        return close_after_failure(SOCK(s), WSAGetLastError());
+    rc = drain_to(SOCK(s), (char *)buf, cap, received, with_deadline, deadline);
+    if (rc == 1)
+        return 1;
+    if (rc == SOCKET_ERROR)
+        return close_after_failure(SOCK(s), WSAGetLastError());
+    return closesocket(SOCK(s));
+}
+
+int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
+{
+    const struct sockaddr *addr = (const struct sockaddr *)name;
+    ULONGLONG deadline;
+    int err = 0, n;
+
+    if (timeout_ms < 0)
+        return connect(SOCK(s), addr, namelen);
+
+    deadline = deadline_after(timeout_ms);
+    if (set_nonblocking(SOCK(s), 1) == SOCKET_ERROR)
+        return SOCKET_ERROR;
+
+    if (connect(SOCK(s), addr, namelen) == SOCKET_ERROR) {
+        err = WSAGetLastError();
+        /* Windows says WSAEWOULDBLOCK, not WSAEINPROGRESS, for a connect that
+           has started and not finished. */
+        if (err == WSAEWOULDBLOCK) {
+            n = wait_ready(SOCK(s), READY_CONNECT, deadline);
+            if (n == 0) {
+                err = WSAETIMEDOUT;
+            } else if (n == SOCKET_ERROR) {
+                err = WSAGetLastError();
+            } else {
+                int soerr = 0, optlen = (int)sizeof soerr;
+                if (getsockopt(SOCK(s), SOL_SOCKET, SO_ERROR, (char *)&soerr, &optlen)
+                    == SOCKET_ERROR)
+                    err = WSAGetLastError();
+                else
+                    err = soerr;
+            }
+        }
+    }
+
+    if (set_nonblocking(SOCK(s), 0) == SOCKET_ERROR && err == 0)
+        err = WSAGetLastError();
+    return err != 0 ? fail_with(err) : 0;
+}
