@@ -180,7 +180,8 @@ uint32_t ps_inet_addr(const char *cp);                      /* inet_addr */
    timeout_ms < 0 means no deadline (the socket's own SO_SNDTIMEO/SO_RCVTIMEO
    still apply); otherwise the whole call ends by then, with WSAETIMEDOUT. */
 
-/* Sends all of buf. Returns 0, or PS_SOCKET_ERROR; *sent is what went out. */
+/* Sends all of buf. Returns 0, or PS_SOCKET_ERROR; *sent is what went out.
+   Give it a blocking socket: with a deadline, Windows leaves it blocking. */
 int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
                int timeout_ms, size_t *sent);
 /* Receives into buf until the peer's FIN. Returns 0 at the FIN, 1 when buf is
@@ -195,6 +196,15 @@ int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int time
 /* connect with a deadline (timeout_ms < 0: none). The socket must be in
    blocking mode, and is in blocking mode afterwards. */
 int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms);
+
+/* --- the native socket ------------------------------------------------------ */
+/* The OS's descriptor (POSIX fd, Windows SOCKET) behind a handle, for select()
+   and selectors only; -1 with WSAENOTSOCK for a handle that is not a socket. */
+intptr_t ps_native_handle(ps_socket s);
+/* Takes ownership of an OS socket (from another library) and returns its
+   handle; the caller must not use or close the native socket afterwards. On
+   failure the native socket is left open and untouched. */
+ps_socket ps_adopt(intptr_t native);
 
 /* --- error codes ----------------------------------------------------------- */
 /* The symbolic name ("WSAECONNRESET") and Winsock's message for a code;

@@ -449,3 +449,25 @@ int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_m
         err = WSAGetLastError();
     return err != 0 ? fail_with(err) : 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The native socket                                                         */
+
+intptr_t ps_native_handle(ps_socket s)
+{
+    int type = 0, optlen = (int)sizeof type;
+    /* A handle is the SOCKET itself here; asking for its type is how Winsock
+       tells a socket from any other value. */
+    if (getsockopt(SOCK(s), SOL_SOCKET, SO_TYPE, (char *)&type, &optlen) == SOCKET_ERROR)
+        return -1;
+    return (intptr_t)s;
+}
+
+ps_socket ps_adopt(intptr_t native)
+{
+    int type = 0, optlen = (int)sizeof type;
+    if (getsockopt((SOCKET)native, SOL_SOCKET, SO_TYPE, (char *)&type, &optlen) == SOCKET_ERROR)
+        return PS_INVALID_SOCKET;
+    WSASetLastError(0);
+    return (ps_socket)native;
+}

@@ -1,0 +1,48 @@
+"""The documentation's examples run as tests, so they stay true.
+
+docs/testing.md's last Python block defines pytest tests (they are executed
+into this module); every other Python block of the docs listed here must run
+as a script against real loopback peers."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def python_blocks(name):
+    return re.findall(r"```python\n(.*?)```", (ROOT / name).read_text(), re.S)
+
+
+_testing_blocks = python_blocks("docs/testing.md")
+# The parity-test example defines test_* functions that use the plugin's fixtures.
+exec(compile(_testing_blocks[-1], str(ROOT / "docs/testing.md"), "exec"))
+
+
+def test_testing_md_first_example_runs():
+    exec(compile(_testing_blocks[0], "docs/testing.md", "exec"), {})
+
+
+def _with_echo_server(source):
+    """Runs an example that talks to 127.0.0.1:27015 against a reply-after-FIN
+    peer on a free port instead."""
+    from portsock.testing import ReplyAfterFinPeer
+    with ReplyAfterFinPeer(reply=b"this is a test") as peer:
+        exec(compile(source.replace("27015", str(peer.port)), "docs", "exec"), {"print": lambda *a: None})
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_api_md_connection_examples_run(index):
+    _with_echo_server(python_blocks("docs/api.md")[index])
+
+
+def test_readme_trace_example_prints_what_it_says():
+    block = [b for b in python_blocks("README.md") if "ws.trace()" in b][0]
+    shown = [line[2:] for line in block.splitlines() if line.startswith("# {")]
+    printed = []
+    exec(compile(block, "README.md", "exec"), {"print": printed.append})
+    assert printed[0].splitlines() == shown
