@@ -1353,3 +1353,54 @@ int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int time
     ps_closesocket(s);
     return ret < 0 ? fail(-ret) : ok(0);
 }
+
+/* ------------------------------------------------------------------------ */
+/* The native socket                                                         */
+
+intptr_t ps_native_handle(ps_socket s)
+{
+    struct slot *sl = acquire(s);
+    intptr_t fd;
+    if (!sl)
+        return -1;
+    fd = sl->fd;
+    release(sl);
+    last_error = 0;
+    return fd;
+}
+
+ps_socket ps_adopt(intptr_t native)
+{
+    int fd = (int)native, type = 0, listening = 0, flags = 0, fl;
+    socklen_t len = sizeof type;
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof ss;
+
+    if (!atomic_load_explicit(&started, memory_order_acquire)) {
+        last_error = PS_WSANOTINITIALISED;
+        return PS_INVALID_SOCKET;
+    }
+    if (native < 0 || native > INT_MAX || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+        last_error = PS_WSAENOTSOCK;
+        return PS_INVALID_SOCKET;
+    }
+    len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening)
+        flags |= F_LISTENING;
+    else if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == 0)
+        flags |= F_CONNECTED;
+    /* The core's fds are non-blocking in the kernel (see the top of this
+       file); the blocking mode a caller sees is the slot's own flag. */
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        last_error = ps_wsa_from_errno(errno);
+        return PS_INVALID_SOCKET;
+    }
+    no_sigpipe(fd);
+    {
+        ps_socket h = register_fd(fd, type, flags, 0, 0);
+        if (h != PS_INVALID_SOCKET)
+            last_error = 0;
+        return h;
+    }
+}
