@@ -411,11 +411,12 @@ def test_with_block_is_bounded_by_the_timeout():
         assert time.monotonic() - started < 0.3 + TIME_SLACK
 
 
-def test_garbage_collected_connection_is_closed():
+def test_garbage_collected_connection_is_closed_with_a_resource_warning():
     with EchoPeer() as peer:
         conn = portsock.connect(*peer.address, timeout=5)
-        del conn
-        gc.collect()
+        with pytest.warns(ResourceWarning, match="unclosed"):
+            del conn
+            gc.collect()
         assert wait_for(lambda: peer.report.saw_fin)
 
 

@@ -28,11 +28,18 @@ def test_testing_md_first_example_runs():
 
 
 def _with_echo_server(source):
-    """Runs an example that talks to 127.0.0.1:27015 against a reply-after-FIN
-    peer on a free port instead."""
+    """Runs an example that talks to 127.0.0.1:27015 against reply-after-FIN
+    peers on free ports instead, one per connection it makes."""
     from portsock.testing import ReplyAfterFinPeer
-    with ReplyAfterFinPeer(reply=b"this is a test") as peer:
-        exec(compile(source.replace("27015", str(peer.port)), "docs", "exec"), {"print": lambda *a: None})
+    peers = [ReplyAfterFinPeer(reply=b"this is a test").start() for _ in range(source.count("27015"))]
+    try:
+        for peer in peers:
+            source = source.replace("27015", str(peer.port), 1)
+        exec(compile(source, "docs", "exec"), {"print": lambda *a: None})
+    finally:
+        for peer in peers:
+            peer.stop()
+    assert all(peer.report.saw_fin and not peer.report.saw_reset for peer in peers)
 
 
 @pytest.mark.parametrize("index", range(2))
@@ -46,3 +53,8 @@ def test_readme_trace_example_prints_what_it_says():
     printed = []
     exec(compile(block, "README.md", "exec"), {"print": printed.append})
     assert printed[0].splitlines() == shown
+
+
+def test_readme_connection_example_runs():
+    block = [b for b in python_blocks("README.md") if "portsock.connect(" in b][0]
+    _with_echo_server(block)

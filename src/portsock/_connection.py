@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import warnings
 from typing import Any, List, Optional, Tuple
 
 from portsock._core import ffi, lib
@@ -318,6 +319,7 @@ class Connection:
 
     def __del__(self) -> None:
         if getattr(self, "_owns_startup", False) or not getattr(self, "_closed", True):
+            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
             self.close()
 
     # -- internals --------------------------------------------------------------
