@@ -36,6 +36,18 @@ def read_cdef():
     return "struct addrinfo;\n" + body + "\n" + constants + "\n"
 
 
+def read_version():
+    """The package version, from its one definition in src/portsock/_version.py."""
+    with open(os.path.join(HERE, "src", "portsock", "_version.py")) as f:
+        return re.search(r'^__version__ = "([^"]+)"', f.read(), re.M).group(1)
+
+
+# The extension remembers the version it was built for, so an import can tell
+# a stale build from the Python files beside it.
+BUILD_INFO = """
+static const char *ps_build_version(void) { return "%s"; }
+""" % read_version()
+
 if sys.platform == "win32":
     BACKEND = "csrc/win32.c"
     LIBRARIES = ["ws2_32"]
@@ -44,10 +56,10 @@ else:
     LIBRARIES = []
 
 ffibuilder = FFI()
-ffibuilder.cdef(read_cdef())
+ffibuilder.cdef(read_cdef() + "const char *ps_build_version(void);\n")
 ffibuilder.set_source(
     "portsock._core",
-    '#include "platform.h"\n',
+    '#include "platform.h"\n' + BUILD_INFO,
     sources=[BACKEND, "csrc/errmap.c", "csrc/addr.c"],
     include_dirs=[os.path.relpath(os.path.join(HERE, "csrc"))],
     libraries=LIBRARIES,

@@ -9,7 +9,16 @@ on Windows, Linux and macOS.
 - ``portsock.testing``: scripted loopback peers for parity tests.
 """
 
-__version__ = "0.1.0"
+from portsock._version import __version__
+from portsock import _core
+
+_built = _core.ffi.string(_core.lib.ps_build_version()).decode("ascii")
+if _built != __version__:
+    raise ImportError(
+        "portsock's compiled core was built for version %s, but the Python package is %s: "
+        "rebuild it with `pip install --force-reinstall --no-deps .` (or, in a source checkout, "
+        "`python setup.py build_ext --inplace`)" % (_built, __version__))
+del _built
 
 from portsock import winsock
 from portsock._connection import DEFAULT_EXIT_TIMEOUT, Connection, Session, connect
