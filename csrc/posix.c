@@ -471,24 +471,53 @@ static void no_sigpipe(int fd)
 #  define MSG_NOSIGNAL 0
 #endif
 
+/* Winsock's choice of a provider for (af, type, protocol), 0 meaning "any":
+   the Winsock code when none fits, else 0 with *type filled in. Linux would
+   accept more (AF_UNSPEC, IPPROTO_ICMP datagrams, SOCK_SEQPACKET) and reject
+   type 0. The order of the checks is Winsock's: Wine 8.0, whose WSASocketW is
+   fitted to conformance tests that pass on Windows, gives the same code for
+   every af x type x protocol of {UNSPEC, INET, INET6, 12345, -1} x {0, STREAM,
+   DGRAM, 999, -1} x {0, TCP, UDP, 999, -1}. */
+static int winsock_provider(int *af, int *type, int protocol)
+{
+    int known_type = *type == SOCK_STREAM || *type == SOCK_DGRAM || *type == SOCK_RAW;
+    int known_proto = protocol == 0 || protocol == IPPROTO_TCP || protocol == IPPROTO_UDP ||
+                      (*type == SOCK_RAW && protocol > 0 && protocol < 256);
+    int unspec = *af == AF_UNSPEC, want;
+
+    if (!known_proto)
+        return *type != 0 && !known_type ? PS_WSAESOCKTNOSUPPORT : PS_WSAEPROTONOSUPPORT;
+    if (unspec && protocol == 0)
+        return PS_WSAEINVAL;        /* no family and no protocol to pick one by */
+    if (*af != AF_INET && *af != AF_INET6 && *af != AF_UNSPEC)
+        return *af >= 0 && !known_type ? PS_WSAESOCKTNOSUPPORT : PS_WSAEAFNOSUPPORT;
+    if (*type != 0 && !known_type)
+        return PS_WSAESOCKTNOSUPPORT;
+    if (unspec)
+        *af = AF_INET;              /* the protocol decides; TCP and UDP mean IPv4 */
+    if (*type == SOCK_RAW)
+        return 0;                   /* the kernel judges the protocol */
+    want = protocol == IPPROTO_UDP ? SOCK_DGRAM : protocol == IPPROTO_TCP ? SOCK_STREAM : 0;
+    if (*type == 0)
+        *type = want ? want : SOCK_STREAM;
+    else if (want && want != *type)
+        /* A protocol of another type: no provider has the pair, and without
+           a family none has the family either. */
+        return unspec ? PS_WSAEAFNOSUPPORT : PS_WSAEPROTONOSUPPORT;
+    return 0;
+}
+
 ps_socket ps_socket_open(int af, int type, int protocol)
 {
-    int fd;
+    int fd, code;
     if (!atomic_load_explicit(&started, memory_order_acquire)) {
         last_error = PS_WSANOTINITIALISED;
         return PS_INVALID_SOCKET;
     }
-    if (af != AF_INET && af != AF_INET6 && af != AF_UNSPEC) {
-        last_error = PS_WSAEAFNOSUPPORT;
+    code = winsock_provider(&af, &type, protocol);
+    if (code != 0) {
+        last_error = code;
         return PS_INVALID_SOCKET;
-    }
-    if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_RAW) {
-        last_error = PS_WSAESOCKTNOSUPPORT;
-        return PS_INVALID_SOCKET;
-    }
-    if (af == AF_UNSPEC) {
-        /* Winsock picks the family from the protocol; TCP and UDP mean IPv4. */
-        af = AF_INET;
     }
     fd = new_socket_fd(af, type, protocol);
     if (fd < 0) {
@@ -690,6 +719,12 @@ static int finish_connect(struct slot *sl, int64_t deadline)
         return code;
     if (getsockopt(sl->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
         return ps_wsa_from_errno(errno);
+    if (err == ECONNRESET || err == EPIPE) {
+        /* The handshake completed and the peer reset right after, before we
+           looked: Winsock's connect succeeds and the next call sees the reset. */
+        set_flag(sl, F_RESET);
+        return 0;
+    }
     return err ? ps_wsa_from_errno(err) : 0;
 }
 
@@ -861,7 +896,7 @@ int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, 
 
 static int check_recv(struct slot *sl, const void *buf, int len)
 {
-    if (len < 0 || buf == NULL)
+    if (len < 0 || (buf == NULL && len > 0))
         return PS_WSAEFAULT;
     if (has_flag(sl, F_SHUT_RECV))
         return PS_WSAESHUTDOWN;   /* on every call: POSIX would return 0 */
@@ -870,6 +905,31 @@ static int check_recv(struct slot *sl, const void *buf, int len)
     if (has_flag(sl, F_LISTENING))
         return PS_WSAENOTCONN;
     return 0;
+}
+
+/* One datagram into buf, with recvmsg so that a truncation shows: Winsock
+   fills the buffer with the start of a datagram too long for it and fails
+   with WSAEMSGSIZE, where POSIX returns the truncated length as a success. */
+static ssize_t recv_datagram(int fd, void *buf, size_t len, int flags,
+                             struct sockaddr *from, socklen_t *fromlen, int *truncated)
+{
+    struct iovec iov;
+    struct msghdr msg;
+    ssize_t n;
+    iov.iov_base = buf;
+    iov.iov_len = len;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = from;
+    msg.msg_namelen = from ? *fromlen : 0;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    n = recvmsg(fd, &msg, flags);
+    if (n >= 0) {
+        if (from)
+            *fromlen = msg.msg_namelen;
+        *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+    }
+    return n;
 }
 
 /* Receives up to len bytes as a blocking Winsock recv does; MSG_WAITALL fills
@@ -885,7 +945,21 @@ static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
     for (;;) {
         ssize_t n;
         int code;
-        if (from)
+        if (sl->type != SOCK_STREAM) {
+            int truncated = 0;
+            n = recv_datagram(sl->fd, buf, len, flags, from, fromlen, &truncated);
+            if (n >= 0 && truncated)
+                return -(ssize_t)PS_WSAEMSGSIZE;
+        } else if (len == 0) {
+            /* Winsock's zero-length recv on a stream waits until there is
+               something to read (data, the FIN, an error) and returns 0
+               without consuming it; POSIX returns 0 at once, which a Winsock
+               program would take for the peer's FIN. */
+            char peek;
+            n = recv(sl->fd, &peek, 1, flags | MSG_PEEK);
+            if (n > 0)
+                n = 0;
+        } else if (from)
             n = recvfrom(sl->fd, (char *)buf + done, len - done, flags, from, fromlen);
         else
             n = recv(sl->fd, (char *)buf + done, len - done, flags);
@@ -942,12 +1016,8 @@ int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fro
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
-    if (has_flag(sl, F_SHUT_RECV) && sl->type == SOCK_DGRAM) {
-        /* A datagram socket shut for receiving reads nothing, and says so with
-           0, as Windows does. */
-        release(sl);
-        return ok(0);
-    }
+    /* A datagram socket shut for receiving fails here with WSAESHUTDOWN, as on
+       Windows, bound or not (check_recv comes before the bound check). */
     code = check_recv(sl, buf, len);
     if (code == 0 && !valid_recv_flags(flags))
         code = PS_WSAEOPNOTSUPP;
@@ -1113,6 +1183,10 @@ int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen
                     getsockopt(sl->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
                     atomic_store(&sl->so_error, ps_wsa_from_errno(err));
                     clear_flag(sl, F_CONNECTING);
+                    /* Reading SO_ERROR takes a pending reset away from the
+                       kernel, whose next recv would then return 0: keep it. */
+                    if (err == ECONNRESET)
+                        set_flag(sl, F_RESET);
                 }
                 v = (uint32_t)atomic_load(&sl->so_error);
             } else
@@ -1159,7 +1233,7 @@ int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
         else
             *argp = mark ? 1 : 0;
     } else
-        code = PS_WSAEINVAL;
+        code = PS_WSAEOPNOTSUPP;   /* Winsock's answer to an unknown command */
     release(sl);
     return code ? fail(code) : ok(0);
 }

@@ -6,7 +6,9 @@ time. Failures are return values (SOCKET_ERROR, INVALID_SOCKET or the code
 itself), with the code in WSAGetLastError(), exactly as in C. Arguments are
 checked before they reach C: a wrong type raises TypeError (C would not have
 compiled it); a value C could receive but that is wrong gives the Winsock error
-return, as the real call would.
+return, as the real call would. The handle is judged first, by C, as Winsock
+does: a closed or forged handle gives WSAENOTSOCK (WSANOTINITIALISED before
+startup) whatever the other arguments are.
 
 Out-parameters are mutable objects the caller passes: WSADATA, sockaddr_in,
 sockaddr_in6, LINGER, the scalar holders c_int, u_long, DWORD and BOOL (each
@@ -177,16 +179,40 @@ def _c_long(value: Any, name: str) -> Optional[int]:
     return None
 
 
-def _handle(s: Any) -> Optional[int]:
+def _handle(s: Any) -> int:
+    """The SOCKET C receives: negative values wrap as they do in C (-1 is
+    INVALID_SOCKET); one C could not hold becomes INVALID_SOCKET, which is
+    never a socket. Either way C judges the handle, so a call on a bad handle
+    gives WSANOTINITIALISED before startup and WSAENOTSOCK after, as Winsock
+    does."""
     s = _check_int(s, "s")
-    if 0 <= s <= _SOCKET_MAX:
-        return s
-    return None
+    if -((_SOCKET_MAX + 1) >> 1) <= s <= _SOCKET_MAX:
+        return s & _SOCKET_MAX
+    return INVALID_SOCKET
 
 
 def _error(code: int, ret: int = SOCKET_ERROR) -> int:
     lib.ps_set_last_error(code)
     return ret
+
+
+def _handle_code(h: int) -> int:
+    """WSANOTINITIALISED or WSAENOTSOCK when the socket layer or the handle is
+    wrong, else 0: what C reports before it looks at any other argument."""
+    if lib.ps_getsockname(h, ffi.NULL, ffi.NULL) == 0:
+        return 0
+    code = int(lib.ps_last_error())
+    return code if code in (WSANOTINITIALISED, WSAENOTSOCK) else 0
+
+
+def _fail(h: int, code: int, ret: int = SOCKET_ERROR) -> int:
+    """Fails a call on handle h that the mirror rejects before C (an argument C
+    could not be given): with code, unless the handle is wrong first."""
+    return _error(_handle_code(h) or code, ret)
+
+
+def _not_started() -> bool:
+    return _handle_code(INVALID_SOCKET) == WSANOTINITIALISED
 
 
 def _buffer_size(buf: Any) -> int:
@@ -198,8 +224,10 @@ def _input_buffer(buf: Any, name: str) -> Any:
         raise TypeError("%s must be a bytes-like object, not str" % name)
     try:
         return ffi.from_buffer(buf)
-    except TypeError:
-        raise TypeError("%s must be a bytes-like object, not %s" % (name, type(buf).__name__)) from None
+    except (TypeError, BufferError):
+        # BufferError: a non-contiguous view, which no C pointer can describe.
+        raise TypeError("%s must be a contiguous bytes-like object, not %s"
+                        % (name, type(buf).__name__)) from None
 
 
 def _output_buffer(buf: Any, name: str) -> Any:
@@ -207,9 +235,12 @@ def _output_buffer(buf: Any, name: str) -> Any:
         raise TypeError("%s must be a writable buffer, not %s" % (name, type(buf).__name__))
     try:
         return ffi.from_buffer(buf, require_writable=True)
-    except TypeError:
+    except (TypeError, BufferError):
+        # A read-only (memoryview of bytes) or non-contiguous view raises
+        # BufferError here; to the caller it is a wrong type, as bytes is.
         raise TypeError("%s must be a writable bytes-like object, not %s"
-                        % (name, type(buf).__name__)) from None
+                        % (name, "read-only " + type(buf).__name__ if isinstance(buf, memoryview)
+                           else type(buf).__name__)) from None
 
 
 # --------------------------------------------------------------------------
@@ -600,6 +631,14 @@ def WSASetLastError(iError: int) -> None:
 # --------------------------------------------------------------------------
 # Names
 
+def _gai_fail(code: int) -> int:
+    """getaddrinfo's failure for an argument C could not be given, unless the
+    socket layer is not started (C's first check)."""
+    if _not_started():
+        code = WSANOTINITIALISED
+    return _error(code, code)
+
+
 def getaddrinfo(pNodeName: Optional[str], pServiceName: Optional[str], pHints: Optional[ADDRINFOA],
                 ppResult: List[ADDRINFOA]) -> int:
     """getaddrinfo: 0, or the error code (also in WSAGetLastError()).
@@ -614,15 +653,15 @@ def getaddrinfo(pNodeName: Optional[str], pServiceName: Optional[str], pHints: O
         raise TypeError("ppResult must be a list")
     del ppResult[:]
     if node is not None and b"\0" in node:
-        return _trace.record("getaddrinfo", _error(WSAHOST_NOT_FOUND, WSAHOST_NOT_FOUND))
+        return _trace.record("getaddrinfo", _gai_fail(WSAHOST_NOT_FOUND))
     if service is not None and b"\0" in service:
-        return _trace.record("getaddrinfo", _error(WSATYPE_NOT_FOUND, WSATYPE_NOT_FOUND))
+        return _trace.record("getaddrinfo", _gai_fail(WSATYPE_NOT_FOUND))
     hints = [0, 0, 0, 0]
     if pHints is not None:
         for i, name in enumerate(("ai_flags", "ai_family", "ai_socktype", "ai_protocol")):
             value = _c_int(getattr(pHints, name), name)
             if value is None:
-                return _trace.record("getaddrinfo", _error(WSAEINVAL, WSAEINVAL))
+                return _trace.record("getaddrinfo", _gai_fail(WSAEINVAL))
             hints[i] = value
     res = ffi.new("struct addrinfo **")
     ret = int(lib.ps_getaddrinfo_hints(node if node is not None else ffi.NULL,
@@ -694,19 +733,14 @@ def _encode_sockaddr(name: Any, namelen: int) -> Any:
 def socket(af: int, type: int, protocol: int) -> int:
     """socket: a SOCKET, or INVALID_SOCKET."""
     a, t, p = _c_int(af, "af"), _c_int(type, "type"), _c_int(protocol, "protocol")
-    if a is None:
-        return _trace.record("socket", _error(WSAEAFNOSUPPORT, INVALID_SOCKET))
-    if t is None:
-        return _trace.record("socket", _error(WSAESOCKTNOSUPPORT, INVALID_SOCKET))
-    if p is None:
-        return _trace.record("socket", _error(WSAEPROTONOSUPPORT, INVALID_SOCKET))
+    # A value no int holds reaches C as -1, which it rejects the same way
+    # (after its own startup check): no family, type or protocol is -1.
+    a, t, p = (-1 if v is None else v for v in (a, t, p))
     return _trace.record("socket", int(lib.ps_socket_open(a, t, p)))
 
 
 def closesocket(s: int) -> int:
     h = _handle(s)
-    if h is None:
-        return _trace.record("closesocket", _error(WSAENOTSOCK))
     return _trace.record("closesocket", lib.ps_closesocket(h))
 
 
@@ -714,12 +748,10 @@ def _addr_call(fn: Any, callname: str, s: int, name: Any, namelen: int) -> int:
     h = _handle(s)
     length = _c_int(namelen, "namelen")
     buf = _encode_sockaddr(name, max(length or 0, 0))
-    if h is None:
-        return _trace.record(callname, _error(WSAENOTSOCK))
     if buf is None or length is None or length > _MAX_OPTLEN:
-        return _trace.record(callname, _error(WSAEFAULT))
+        return _trace.record(callname, _fail(h, WSAEFAULT))
     if buf is False:
-        return _trace.record(callname, _error(WSAEAFNOSUPPORT))
+        return _trace.record(callname, _fail(h, WSAEAFNOSUPPORT))
     return _trace.record(callname, fn(h, buf, length))
 
 
@@ -735,8 +767,6 @@ def bind(s: int, name: Any, namelen: int) -> int:
 def listen(s: int, backlog: int) -> int:
     h = _handle(s)
     b = _c_int(backlog, "backlog")
-    if h is None:
-        return _trace.record("listen", _error(WSAENOTSOCK))
     if b is None:
         b = _INT_MAX
     return _trace.record("listen", lib.ps_listen(h, b))
@@ -773,8 +803,6 @@ def accept(s: int, addr: Any = None, addrlen: Any = None) -> int:
     """accept: a SOCKET or INVALID_SOCKET; addr and addrlen, if given, are filled."""
     h = _handle(s)
     buf, plen, _ = _name_out(addr, addrlen)
-    if h is None:
-        return _trace.record("accept", _error(WSAENOTSOCK, INVALID_SOCKET))
     ret = int(lib.ps_accept(h, buf, plen))
     if ret != INVALID_SOCKET:
         _name_in(addr, addrlen, buf, plen)
@@ -795,10 +823,8 @@ def _name_call(fn: Any, callname: str, s: int, name: Any, namelen: Any) -> int:
         buf, plen = ffi.NULL, ffi.NULL
     else:
         buf, plen, _ = _name_out(name, namelen)
-    if h is None:
-        return _trace.record(callname, _error(WSAENOTSOCK))
     if plen != ffi.NULL and plen[0] < 0:
-        return _trace.record(callname, _error(WSAEFAULT))
+        return _trace.record(callname, _fail(h, WSAEFAULT))
     ret = int(fn(h, buf, plen))
     if ret == 0:
         _name_in(name, namelen, buf, plen)
@@ -818,18 +844,16 @@ def send(s: int, buf: Any, len: int, flags: int) -> int:
     object; len beyond it, or negative, gives WSAEFAULT."""
     h = _handle(s)
     if buf is None:
-        _check_int(len, "len")
-        cbuf, n = ffi.NULL, None
+        # C's NULL: the core decides (NULL is no fault for 0 bytes).
+        cbuf, n = ffi.NULL, _c_int(len, "len")
     else:
         cbuf = _input_buffer(buf, "buf")
         n = _length(buf, len)
     f = _c_int(flags, "flags")
-    if h is None:
-        return _trace.record("send", _error(WSAENOTSOCK))
     if n is None:
-        return _trace.record("send", _error(WSAEFAULT))
+        return _trace.record("send", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("send", _error(WSAEOPNOTSUPP))
+        return _trace.record("send", _fail(h, WSAEOPNOTSUPP))
     return _trace.record("send", lib.ps_send(h, cbuf, n, f))
 
 
@@ -838,51 +862,45 @@ def recv(s: int, buf: Any, len: int, flags: int) -> int:
     0 at the peer's FIN, or SOCKET_ERROR."""
     h = _handle(s)
     if buf is None:
-        _check_int(len, "len")
-        cbuf, n = ffi.NULL, None
+        # C's NULL: the core decides (NULL is no fault for 0 bytes).
+        cbuf, n = ffi.NULL, _c_int(len, "len")
     else:
         cbuf = _output_buffer(buf, "buf")
         n = _length(buf, len)
     f = _c_int(flags, "flags")
-    if h is None:
-        return _trace.record("recv", _error(WSAENOTSOCK))
     if n is None:
-        return _trace.record("recv", _error(WSAEFAULT))
+        return _trace.record("recv", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("recv", _error(WSAEOPNOTSUPP))
+        return _trace.record("recv", _fail(h, WSAEOPNOTSUPP))
     return _trace.record("recv", lib.ps_recv(h, cbuf, n, f))
 
 
 def sendto(s: int, buf: Any, len: int, flags: int, to: Any, tolen: int) -> int:
     h = _handle(s)
     cbuf = _input_buffer(buf, "buf") if buf is not None else ffi.NULL
-    n = _length(buf, len) if buf is not None else None
+    n = _length(buf, len) if buf is not None else _c_int(len, "len")
     f = _c_int(flags, "flags")
     tl = _c_int(tolen, "tolen")
     tobuf = _encode_sockaddr(to, max(tl or 0, 0))
-    if h is None:
-        return _trace.record("sendto", _error(WSAENOTSOCK))
     if n is None or tl is None or tl > _MAX_OPTLEN:
-        return _trace.record("sendto", _error(WSAEFAULT))
+        return _trace.record("sendto", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("sendto", _error(WSAEOPNOTSUPP))
+        return _trace.record("sendto", _fail(h, WSAEOPNOTSUPP))
     if tobuf is False:
-        return _trace.record("sendto", _error(WSAEAFNOSUPPORT))
+        return _trace.record("sendto", _fail(h, WSAEAFNOSUPPORT))
     return _trace.record("sendto", lib.ps_sendto(h, cbuf, n, f, tobuf if tobuf is not None else ffi.NULL, tl))
 
 
 def recvfrom(s: int, buf: Any, len: int, flags: int, from_: Any = None, fromlen: Any = None) -> int:
     h = _handle(s)
     cbuf = _output_buffer(buf, "buf") if buf is not None else ffi.NULL
-    n = _length(buf, len) if buf is not None else None
+    n = _length(buf, len) if buf is not None else _c_int(len, "len")
     f = _c_int(flags, "flags")
     fbuf, plen, _ = _name_out(from_, fromlen)
-    if h is None:
-        return _trace.record("recvfrom", _error(WSAENOTSOCK))
     if n is None:
-        return _trace.record("recvfrom", _error(WSAEFAULT))
+        return _trace.record("recvfrom", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("recvfrom", _error(WSAEOPNOTSUPP))
+        return _trace.record("recvfrom", _fail(h, WSAEOPNOTSUPP))
     ret = int(lib.ps_recvfrom(h, cbuf, n, f, fbuf, plen))
     if ret >= 0:
         _name_in(from_, fromlen, fbuf, plen)
@@ -894,10 +912,8 @@ def shutdown(s: int, how: int) -> int:
     disconnect: the peer reads end-of-stream, this side can still receive."""
     h = _handle(s)
     w = _c_int(how, "how")
-    if h is None:
-        return _trace.record("shutdown", _error(WSAENOTSOCK))
     if w is None:
-        return _trace.record("shutdown", _error(WSAEINVAL))
+        return _trace.record("shutdown", _fail(h, WSAEINVAL))
     return _trace.record("shutdown", lib.ps_shutdown(h, w))
 
 
@@ -930,12 +946,10 @@ def setsockopt(s: int, level: int, optname: int, optval: Any, optlen: int) -> in
         raise TypeError("optval must be a LINGER, an int or a bytes-like object, not str")
     else:
         data = bytes(memoryview(optval))
-    if h is None:
-        return _trace.record("setsockopt", _error(WSAENOTSOCK))
     if lv is None or on is None:
-        return _trace.record("setsockopt", _error(WSAEINVAL))
+        return _trace.record("setsockopt", _fail(h, WSAEINVAL))
     if data is None or ln is None or ln > len(data):
-        return _trace.record("setsockopt", _error(WSAEFAULT))
+        return _trace.record("setsockopt", _fail(h, WSAEFAULT))
     cval = ffi.new("char[]", data) if data else ffi.new("char[1]")
     return _trace.record("setsockopt", lib.ps_setsockopt(h, lv, on, cval, ln))
 
@@ -955,13 +969,12 @@ def getsockopt(s: int, level: int, optname: int, optval: Any, optlen: Any) -> in
     elif isinstance(optval, (bytes, str, int)):
         raise TypeError("optval must be a LINGER, a holder or a writable buffer")
     else:
-        capacity = _buffer_size(_output_buffer(optval, "optval"))
-    if h is None:
-        return _trace.record("getsockopt", _error(WSAENOTSOCK))
+        _output_buffer(optval, "optval")   # a TypeError unless writable
+        capacity = _buffer_size(optval)
     if lv is None or on is None:
-        return _trace.record("getsockopt", _error(WSAEINVAL))
+        return _trace.record("getsockopt", _fail(h, WSAEINVAL))
     if optval is None or optlen is None or optlen.value > capacity:
-        return _trace.record("getsockopt", _error(WSAEFAULT))
+        return _trace.record("getsockopt", _fail(h, WSAEFAULT))
     cval = ffi.new("char[]", max(capacity, 1))
     plen = ffi.new("int *", optlen.value)
     ret = int(lib.ps_getsockopt(h, lv, on, cval, plen))
@@ -990,12 +1003,14 @@ def ioctlsocket(s: int, cmd: int, argp: Any) -> int:
         value = argp.value
     else:
         value = _check_int(argp, "argp")
-    if h is None:
-        return _trace.record("ioctlsocket", _error(WSAENOTSOCK))
-    if c is None:
-        return _trace.record("ioctlsocket", _error(WSAEINVAL))
     if value is None:
-        return _trace.record("ioctlsocket", _error(WSAEFAULT))
+        # C's NULL: the core checks it before the command.
+        if c is None:
+            return _trace.record("ioctlsocket", _fail(h, WSAEFAULT))
+        return _trace.record("ioctlsocket", int(lib.ps_ioctlsocket(h, c, ffi.NULL)))
+    if c is None:
+        # No long holds it, so it is no command Winsock knows.
+        return _trace.record("ioctlsocket", _fail(h, WSAEOPNOTSUPP))
     arg = ffi.new("unsigned long *", value & 0xFFFFFFFF)
     ret = int(lib.ps_ioctlsocket(h, c, arg))
     if ret == 0 and isinstance(argp, _Scalar):
