@@ -15,6 +15,14 @@
 #ifndef PORTSOCK_WINDOWS_SHIM_H
 #define PORTSOCK_WINDOWS_SHIM_H
 
+#ifdef _WIN32
+/* Found on the include path (mode 2): the real header comes next. */
+#include_next <windows.h>
+/* Angle brackets, so that the shim in this directory is found through the
+   include path and its #include_next can reach the real headers. */
+#include <winsock2.h>
+#else
 #include "winsock2.h"
+#endif
 
 #endif /* PORTSOCK_WINDOWS_SHIM_H */

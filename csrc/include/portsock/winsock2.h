@@ -2,7 +2,8 @@
  * portsock/winsock2.h - compile C written for Winsock, unchanged, on Linux and
  * macOS against the portsock core.
  *
- * On Windows this header only includes the real <winsock2.h> and <ws2tcpip.h>.
+ * On Windows this header includes the real <winsock2.h> and <ws2tcpip.h>; with
+ * -DPORTSOCK_USE_CORE it also maps the Winsock calls to the core (win32.c).
  * On POSIX it includes the system socket headers and the core's portsock.h,
  * then gives the Winsock names: the types (SOCKET, WSADATA, WORD, DWORD, BOOL,
  * LINGER, ADDRINFOA, ...), the constants (INVALID_SOCKET, SOCKET_ERROR, SD_*,
@@ -22,8 +23,9 @@
  *          cc -std=c11 -Icsrc/include/portsock -Icsrc -c client.c
  *      (-Icsrc is not needed by the shim itself, which finds ../../portsock.h
  *      by its own location, but lets the program include "portsock.h" too.)
- *      Do not use this directory on Windows: there the shim would shadow the
- *      very headers it forwards to.
+ *      On Windows (gcc/clang) the shims forward to the real headers with
+ *      #include_next, so this works there too, and -DPORTSOCK_USE_CORE runs
+ *      the program on the core's Windows backend instead of ws2_32.
  *
  * Limits on POSIX:
  *   - Include it before any system header: under -std=c11 glibc hides
@@ -46,8 +48,28 @@
 
 #ifdef _WIN32
 
+/* #include_next: this directory may be first on the include path (mode 2),
+   where <winsock2.h> would find this very file again. */
+#if defined(__GNUC__) || defined(__clang__)
+#include_next <winsock2.h>
+#include_next <ws2tcpip.h>
+#else
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#endif
+
+/* -DPORTSOCK_USE_CORE: the Winsock names become the core's ps_* functions on
+   Windows too (csrc/win32.c, a pass-through), so one program can run on both
+   ws2_32 and the core's Windows backend. Never inside the core itself:
+   platform.h defines PORTSOCK_PLATFORM_H before it includes this header. */
+#if defined(PORTSOCK_USE_CORE) && !defined(PORTSOCK_PLATFORM_H)
+#define PORTSOCK_SHIM_MAP_CALLS 1
+#include "../../portsock.h"
+#undef WSADATA
+#undef LPWSADATA
+#define WSADATA ps_wsadata
+#define LPWSADATA ps_wsadata *
+#endif
 
 #else /* POSIX */
 
@@ -222,6 +244,14 @@ typedef struct ps_linger *LPLINGER;
 #define WSANO_RECOVERY PS_WSANO_RECOVERY
 #define WSANO_DATA PS_WSANO_DATA
 
+#ifdef __cplusplus
+}
+#endif
+
+#define PORTSOCK_SHIM_MAP_CALLS 1
+#endif /* _WIN32 */
+
+#ifdef PORTSOCK_SHIM_MAP_CALLS
 /* ---- the calls ------------------------------------------------------------ */
 
 /* Function-like, and defined after every system header that declares the
@@ -254,10 +284,6 @@ typedef struct ps_linger *LPLINGER;
 #define getaddrinfo(node, service, hints, res) ps_getaddrinfo((node), (service), (hints), (res))
 #define freeaddrinfo(res) ps_freeaddrinfo(res)
 
-#ifdef __cplusplus
-}
-#endif
-
-#endif /* _WIN32 */
+#endif /* PORTSOCK_SHIM_MAP_CALLS */
 
 #endif /* PORTSOCK_WINSOCK2_SHIM_H */

@@ -8,6 +8,12 @@
 #ifndef PORTSOCK_WS2TCPIP_SHIM_H
 #define PORTSOCK_WS2TCPIP_SHIM_H
 
+#ifdef _WIN32
+/* Angle brackets, so that the shim in this directory is found through the
+   include path and its #include_next can reach the real headers. */
+#include <winsock2.h>
+#else
 #include "winsock2.h"
+#endif
 
 #endif /* PORTSOCK_WS2TCPIP_SHIM_H */

@@ -1,0 +1,276 @@
+"""Runs the parity scenarios through portsock.winsock (the Python mirror).
+
+    python tests/parity/interp.py [SCENARIOS_FILE|-] [NAME ...]
+
+prints what tests/native/driver.c prints: "== NAME", then one trace line per op.
+Every traced line comes from portsock.winsock.trace() around the one mirror call
+the op makes (so its "call" and "err" are the tracer's own); helper calls such
+as the getsockname after a bind run outside any trace. See the top of
+tests/native/scenarios.txt for the language.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from portsock import winsock as ws  # noqa: E402
+
+from parity import scenarios as sc  # noqa: E402
+
+JOIN_BUDGET = 10.0
+
+
+def trace_line(call: str, ret: Any, err: int) -> str:
+    """One line, formatted as portsock._trace.Trace.lines() formats it."""
+    return json.dumps({"call": call, "ret": ret, "err": err}, separators=(", ", ": "))
+
+
+def traced(fn: Callable[..., Any], *args: Any) -> Tuple[str, int, int]:
+    """(call, raw return value, err) of one mirror call, as the tracer saw it."""
+    with ws.trace() as t:
+        ret = fn(*args)
+    if len(t) != 1:
+        raise RuntimeError("expected one traced call from %s, got %r" % (fn.__name__, t.entries))
+    entry = t.entries[0]
+    return entry["call"], int(ret), entry["err"]
+
+
+FAMILIES = {"inet": ws.AF_INET, "inet6": ws.AF_INET6, "unspec": ws.AF_UNSPEC}
+TYPES = {"stream": ws.SOCK_STREAM, "dgram": ws.SOCK_DGRAM}
+PROTOCOLS = {"tcp": ws.IPPROTO_TCP, "udp": ws.IPPROTO_UDP}
+HOWS = {"receive": ws.SD_RECEIVE, "send": ws.SD_SEND, "both": ws.SD_BOTH}
+FLAGS = {"numerichost": ws.AI_NUMERICHOST, "passive": ws.AI_PASSIVE,
+         "canonname": ws.AI_CANONNAME, "numericserv": ws.AI_NUMERICSERV}
+
+
+def _word(word: str, table: Dict[str, int]) -> int:
+    return table[word] if word in table else sc.number(word)
+
+
+def _flags(word: str) -> int:
+    value = 0
+    for part in word.split("+"):
+        value |= _word(part, FLAGS)
+    return value
+
+
+def _text(word: str) -> Optional[str]:
+    if word == "NULL":
+        return None
+    if word == '""':
+        return ""
+    return word
+
+
+def loopback(family: int) -> Any:
+    """127.0.0.1 or ::1, port 0."""
+    if family == ws.AF_INET6:
+        addr6 = ws.sockaddr_in6()
+        addr6.sin6_family = ws.AF_INET6
+        if ws.inet_pton(ws.AF_INET6, "::1", addr6.sin6_addr) != 1:
+            raise RuntimeError("inet_pton(::1) failed")
+        return addr6
+    addr = ws.sockaddr_in()
+    addr.sin_family = ws.AF_INET
+    addr.sin_addr.s_addr = ws.inet_addr("127.0.0.1")
+    return addr
+
+
+def bound_address(s: int, family: int) -> Any:
+    addr = ws.sockaddr_in6() if family == ws.AF_INET6 else ws.sockaddr_in()
+    size = ws.c_int(ws.sizeof(addr))
+    if ws.getsockname(s, addr, size) != 0:
+        raise RuntimeError("getsockname failed: %d" % ws.WSAGetLastError())
+    return addr
+
+
+def closed_port(family: int) -> Any:
+    """A loopback address nobody listens on: a port the OS just gave a socket,
+    which was then closed."""
+    s = ws.socket(family, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+    if s == ws.INVALID_SOCKET:
+        raise RuntimeError("closedport: socket failed: %d" % ws.WSAGetLastError())
+    try:
+        addr = loopback(family)
+        if ws.bind(s, addr, ws.sizeof(addr)) != 0:
+            raise RuntimeError("closedport: bind failed: %d" % ws.WSAGetLastError())
+        return bound_address(s, family)
+    finally:
+        ws.closesocket(s)
+
+
+class Runner:
+    """Runs one scenario; yields its trace lines."""
+
+    def __init__(self) -> None:
+        self.sockets: Dict[str, int] = {}
+        self.families: Dict[str, int] = {}
+        self.addresses: Dict[str, Any] = {}
+        self.labels = 0
+        self.data = ws.WSADATA()
+        self.thread: Optional[threading.Thread] = None
+        self.thread_result: List[Tuple[str, int, int]] = []
+
+    def label(self, ret: int) -> Any:
+        if ret == ws.INVALID_SOCKET:
+            return "INVALID_SOCKET"
+        self.labels += 1
+        return "S%d" % self.labels
+
+    def target(self, word: str) -> Any:
+        if word == "closedport":
+            return closed_port(ws.AF_INET)
+        if word == "closedport6":
+            return closed_port(ws.AF_INET6)
+        if word not in self.addresses:
+            raise RuntimeError("%s has no bound address" % word)
+        return self.addresses[word]
+
+    def run(self, scenario: sc.Scenario) -> Iterator[str]:
+        for op in scenario.ops:
+            yield self.step(op)
+
+    def step(self, op: sc.Op) -> str:
+        name, a = op.name, op.args
+        h = self.sockets.get(a[0]) if a else None
+        if name == "startup":
+            self.data = ws.WSADATA()
+            data = None if len(a) == 2 else self.data
+            return trace_line(*traced(ws.WSAStartup, sc.startup_version(a[0]), data))
+        if name == "wsadata":
+            return trace_line(a[0], int(getattr(self.data, a[0])), 0)
+        if name == "cleanup":
+            return trace_line(*traced(ws.WSACleanup))
+        if name == "lasterror":
+            return trace_line("WSAGetLastError", ws.WSAGetLastError(), 0)
+        if name == "setlasterror":
+            ws.WSASetLastError(sc.number(a[0]))
+            return trace_line("WSASetLastError", 0, 0)
+        if name == "socket":
+            family = _word(a[1], FAMILIES)
+            call, ret, err = traced(ws.socket, family, _word(a[2], TYPES), _word(a[3], PROTOCOLS))
+            self.sockets[a[0]] = ret
+            self.families[a[0]] = family
+            return trace_line(call, self.label(ret), err)
+        if name == "accept":
+            call, ret, err = traced(ws.accept, self.sockets[a[1]], None, None)
+            self.sockets[a[0]] = ret
+            self.families[a[0]] = self.families[a[1]]
+            return trace_line(call, self.label(ret), err)
+        if name == "bind":
+            family = ws.AF_INET6 if a[1] == "loopback6" else ws.AF_INET
+            addr = loopback(family)
+            call, ret, err = traced(ws.bind, h, addr, ws.sizeof(addr))
+            if ret == 0:
+                self.addresses[a[0]] = bound_address(h, family)
+            return trace_line(call, ret, err)
+        if name == "listen":
+            return trace_line(*traced(ws.listen, h, sc.number(a[1])))
+        if name == "connect":
+            addr = self.target(a[1])
+            return trace_line(*traced(ws.connect, h, addr, ws.sizeof(addr)))
+        if name == "send":
+            n = sc.number(a[1])
+            return trace_line(*traced(ws.send, h, b"x" * n, n, 0))
+        if name == "recv":
+            n = sc.number(a[1])
+            return trace_line(*traced(ws.recv, h, bytearray(n), n, 0))
+        if name == "sendto":
+            addr, n = self.target(a[1]), sc.number(a[2])
+            return trace_line(*traced(ws.sendto, h, b"x" * n, n, 0, addr, ws.sizeof(addr)))
+        if name == "recvfrom":
+            n = sc.number(a[1])
+            return trace_line(*traced(ws.recvfrom, h, bytearray(n), n, 0, None, None))
+        if name == "shutdown":
+            return trace_line(*traced(ws.shutdown, h, _word(a[1], HOWS)))
+        if name == "close":
+            return trace_line(*traced(ws.closesocket, h))
+        if name == "close_value":
+            value = ws.INVALID_SOCKET if a[0] == "invalid" else sc.number(a[0])
+            return trace_line(*traced(ws.closesocket, value))
+        if name == "linger":
+            value = ws.LINGER(sc.number(a[1]), sc.number(a[2]))
+            return trace_line(*traced(ws.setsockopt, h, ws.SOL_SOCKET, ws.SO_LINGER, value, 4))
+        if name == "rcvtimeo":
+            value = ws.DWORD(sc.number(a[1]))
+            return trace_line(*traced(ws.setsockopt, h, ws.SOL_SOCKET, ws.SO_RCVTIMEO, value, 4))
+        if name == "fionbio":
+            return trace_line(*traced(ws.ioctlsocket, h, ws.FIONBIO, ws.u_long(sc.number(a[1]))))
+        if name == "soerror":
+            deadline = time.monotonic() + (sc.number(a[1]) / 1000.0 if len(a) == 2 else 0)
+            while True:
+                value, length = ws.c_int(), ws.c_int(4)
+                _, ret, err = traced(ws.getsockopt, h, ws.SOL_SOCKET, ws.SO_ERROR, value, length)
+                if ret != 0 or value.value != 0 or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+            return trace_line("getsockopt(SO_ERROR)", value.value if ret == 0 else -1, err)
+        if name == "getaddrinfo":
+            hints = None
+            if len(a) == 5:
+                hints = ws.ADDRINFOA(_flags(a[4]), _word(a[2], FAMILIES), _word(a[3], TYPES), 0)
+            result: List[Any] = []
+            line = trace_line(*traced(ws.getaddrinfo, _text(a[0]), _text(a[1]), hints, result))
+            ws.freeaddrinfo(result)
+            return line
+        if name == "sleep":
+            time.sleep(sc.number(a[0]) / 1000.0)
+            return trace_line("sleep", 0, 0)
+        if name == "thread_recv":
+            n = sc.number(a[1])
+            self.thread_result = []
+
+            def body() -> None:
+                self.thread_result.append(traced(ws.recv, h, bytearray(n), n, 0))
+
+            self.thread = threading.Thread(target=body, daemon=True)
+            self.thread.start()
+            return trace_line("thread_recv", 0, 0)
+        if name == "join":
+            assert self.thread is not None
+            self.thread.join(JOIN_BUDGET)
+            if self.thread.is_alive() or not self.thread_result:
+                return trace_line("join", "TIMEOUT", 0)
+            self.thread = None
+            return trace_line(*self.thread_result[0])
+        raise RuntimeError("unknown op %s" % name)
+
+    def reset(self) -> None:
+        """Untraced: the thread joined, Winsock fully cleaned up."""
+        if self.thread is not None:
+            self.thread.join(JOIN_BUDGET)
+        for _ in range(100):
+            if ws.WSACleanup() != 0:
+                break
+
+
+def iter_scenario(scenario: sc.Scenario) -> Iterator[str]:
+    """The trace lines of one scenario, each as soon as its op has run."""
+    runner = Runner()
+    try:
+        for line in runner.run(scenario):
+            yield line
+    except Exception as e:  # reported as a line, so the comparison shows where
+        yield trace_line("interp_error", "%s: %s" % (type(e).__name__, e), 0)
+    finally:
+        runner.reset()
+
+
+def run_scenario(scenario: sc.Scenario) -> List[str]:
+    return list(iter_scenario(scenario))
+
+
+def main(argv: List[str]) -> int:
+    return sc.run_main(argv, iter_scenario)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

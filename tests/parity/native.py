@@ -1,0 +1,273 @@
+"""Finds the toolchains, builds tests/native/driver.c three ways, and runs every
+scenario in each of the five interpreters, all at once.
+
+The runs (names used everywhere in the parity machinery):
+    python      the Python mirror (portsock.winsock) on this machine  tests/parity/interp.py
+    shim        driver.c against the shim headers, on the POSIX core  gcc
+    wine        driver.c against the real <winsock2.h>: real Winsock  mingw, under Wine
+    core_wine   driver.c mapped onto the core's Windows backend       mingw + csrc/win32.c, under Wine
+    raw         plain POSIX sockets through the stdlib (docs only)    tests/parity/raw.py
+
+Each native binary runs the whole scenario file in ONE process (Wine's start-up
+costs seconds), with a watchdog inside and a timeout outside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List, Optional
+
+from parity import scenarios as sc
+
+ROOT = sc.ROOT
+CSRC = os.path.join(ROOT, "csrc")
+NATIVE = os.path.join(ROOT, "tests", "native")
+DRIVER = os.path.join(NATIVE, "driver.c")
+PARITY = os.path.dirname(os.path.abspath(__file__))
+
+RUNS = ("python", "shim", "wine", "core_wine")   # compared by tests/test_parity.py
+ALL_RUNS = RUNS + ("raw",)
+RUN_TITLES = {
+    "python": "Python mirror on Linux (portsock.winsock)",
+    "shim": "C via the shim on Linux (the POSIX core)",
+    "wine": "real Winsock under Wine (ws2_32)",
+    "core_wine": "the core's Windows backend under Wine (csrc/win32.c)",
+    "raw": "plain POSIX sockets (stdlib)",
+}
+
+RUN_TIMEOUT = 120.0     # seconds for one interpreter to run the whole file
+BUILD_TIMEOUT = 120.0
+WINE_CANDIDATES = ("/usr/lib/wine/wine64", "/usr/lib64/wine/wine64", "wine64", "wine")
+CFLAGS = ["-std=c11", "-Wall", "-Wextra"]
+CORE_POSIX = [os.path.join(CSRC, f) for f in ("posix.c", "errmap.c", "addr.c")]
+CORE_WIN32 = [os.path.join(CSRC, f) for f in ("win32.c", "errmap.c", "addr.c")]
+
+
+class ParityError(RuntimeError):
+    """A build or a run failed; the message says which and shows its output."""
+
+
+def _which(name: str) -> Optional[str]:
+    if os.path.isabs(name):
+        return name if os.access(name, os.X_OK) else None
+    return shutil.which(name)
+
+
+class Tools:
+    """The compilers and Wine, from PORTSOCK_CC / PORTSOCK_MINGW / PORTSOCK_WINE or
+    the usual places (Wine's wine64 is not on PATH on Debian)."""
+
+    def __init__(self) -> None:
+        self.cc = _which(os.environ.get("PORTSOCK_CC", "")) if os.environ.get("PORTSOCK_CC") \
+            else (_which("gcc") or _which("cc"))
+        self.mingw = _which(os.environ.get("PORTSOCK_MINGW", "x86_64-w64-mingw32-gcc"))
+        wine = os.environ.get("PORTSOCK_WINE")
+        candidates = (wine,) if wine else WINE_CANDIDATES
+        self.wine = next((p for p in (_which(c) for c in candidates) if p), None)
+        self.wineserver = None
+        if self.wine:
+            here = os.path.join(os.path.dirname(os.path.realpath(self.wine)), "wineserver")
+            self.wineserver = _which(here) or _which("wineserver")
+
+    def missing(self) -> List[str]:
+        out = []
+        if not self.cc:
+            out.append("a C compiler (gcc or cc; or set PORTSOCK_CC)")
+        if not self.mingw:
+            out.append("x86_64-w64-mingw32-gcc (Debian: gcc-mingw-w64-x86-64; or set PORTSOCK_MINGW)")
+        if not self.wine:
+            out.append("Wine (/usr/lib/wine/wine64; Debian: wine64; or set PORTSOCK_WINE)")
+        return out
+
+
+class WinePrefix:
+    """A throw-away WINEPREFIX, created once (a session), removed by close()."""
+
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+        self.path = tempfile.mkdtemp(prefix="portsock-wine-")
+        self.env = dict(os.environ)
+        self.env.update({
+            "WINEPREFIX": self.path,
+            "WINEDEBUG": "-all",
+            # No Mono or Gecko installer dialogs while the prefix is created.
+            "WINEDLLOVERRIDES": "mscoree=d;mshtml=d",
+            "WINEARCH": "win64",
+        })
+        self.env.pop("DISPLAY", None)
+
+    def init(self) -> "subprocess.Popen[bytes]":
+        """Starts creating the prefix (wineboot); wait() on the result."""
+        return subprocess.Popen([self.tools.wine, "wineboot", "--init"], env=self.env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+    def close(self) -> None:
+        if self.tools.wineserver:
+            try:
+                subprocess.run([self.tools.wineserver, "-k"], env=self.env, timeout=30,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+SHIM_DIR = os.path.join(CSRC, "include", "portsock")
+
+
+def build_commands(tools: Tools, out: str) -> Dict[str, List[List[str]]]:
+    """The three builds of driver.c, as the comment at its top gives them."""
+    core_exe = os.path.join(out, "driver_core.exe")
+    core = [[tools.mingw, *CFLAGS, "-DPORTSOCK_USE_CORE", "-I" + SHIM_DIR, "-I" + CSRC,
+             "-o", core_exe, DRIVER, *CORE_WIN32, "-lws2_32", "-static"]]
+    return {
+        "shim": [[tools.cc, *CFLAGS, "-I" + SHIM_DIR, "-I" + CSRC,
+                  "-o", os.path.join(out, "driver_shim"), DRIVER, *CORE_POSIX, "-lpthread"]],
+        "wine": [[tools.mingw, *CFLAGS, "-o", os.path.join(out, "driver_winsock.exe"), DRIVER,
+                  "-lws2_32", "-static"]],
+        "core_wine": core,
+    }
+
+
+def binaries(out: str) -> Dict[str, str]:
+    return {"shim": os.path.join(out, "driver_shim"),
+            "wine": os.path.join(out, "driver_winsock.exe"),
+            "core_wine": os.path.join(out, "driver_core.exe")}
+
+
+def build(tools: Tools, out: str) -> Dict[str, float]:
+    """Builds the three binaries in parallel; returns seconds per build."""
+    os.makedirs(out, exist_ok=True)
+    steps = build_commands(tools, out)
+    started = {name: time.monotonic() for name in steps}
+    procs = {name: subprocess.Popen(cmds[0], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+             for name, cmds in steps.items()}
+    taken: Dict[str, float] = {}
+    for name, cmds in steps.items():
+        proc = procs[name]
+        for i, cmd in enumerate(cmds):
+            if i > 0:
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+            output, _ = proc.communicate(timeout=BUILD_TIMEOUT)
+            if proc.returncode != 0:
+                raise ParityError("building the %s driver failed:\n$ %s\n%s"
+                                  % (name, " ".join(cmd), output.decode(errors="replace")))
+        taken[name] = time.monotonic() - started[name]
+    return taken
+
+
+def _command(run: str, tools: Tools, out: str) -> List[str]:
+    if run == "python":
+        return [sys.executable, os.path.join(PARITY, "interp.py"), "-"]
+    if run == "raw":
+        return [sys.executable, os.path.join(PARITY, "raw.py"), "-"]
+    exe = binaries(out)[run]
+    if run == "shim":
+        return [exe, "-"]
+    return [tools.wine, exe, "-"]
+
+
+def run_all(tools: Tools, out: str, text: str, wine: Optional[WinePrefix],
+            runs=ALL_RUNS) -> "Results":
+    """Runs every scenario of `text` in each run, all runs at once."""
+    procs: Dict[str, Any] = {}
+    started: Dict[str, float] = {}
+    files: Dict[str, Any] = {}
+    env_py = dict(os.environ)
+    env_py["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(PARITY),
+                                                        env_py.get("PYTHONPATH")]))
+    for run in runs:
+        env = wine.env if run in ("wine", "core_wine") and wine else env_py
+        stdout = tempfile.TemporaryFile()
+        stderr = tempfile.TemporaryFile()
+        stdin = tempfile.TemporaryFile()
+        stdin.write(text.encode())
+        stdin.seek(0)
+        files[run] = (stdin, stdout, stderr)
+        started[run] = time.monotonic()
+        procs[run] = subprocess.Popen(_command(run, tools, out), stdin=stdin, stdout=stdout,
+                                      stderr=stderr, env=env, cwd=out)
+    results = Results()
+    problems = []
+    pending = set(runs)
+    while pending:
+        for run in sorted(pending):
+            proc = procs[run]
+            if proc.poll() is None and time.monotonic() - started[run] > RUN_TIMEOUT:
+                proc.kill()
+                proc.wait()
+            if proc.poll() is not None:
+                results.seconds[run] = round(time.monotonic() - started[run], 2)
+                pending.discard(run)
+        time.sleep(0.02)
+    for run in runs:
+        proc = procs[run]
+        stdin, stdout, stderr = files[run]
+        stdout.seek(0)
+        stderr.seek(0)
+        output = stdout.read().decode(errors="replace")
+        errors = stderr.read().decode(errors="replace")
+        for f in (stdin, stdout, stderr):
+            f.close()
+        results.traces[run] = {name: [json.loads(l) if l.startswith("{") else {"call": "garbage", "ret": l, "err": 0}
+                                      for l in lines]
+                               for name, lines in sc.split_output(output).items()}
+        if proc.returncode != 0:
+            problems.append("%s (%s) exited with %s after %.1f s:\n%s"
+                            % (run, " ".join(_command(run, tools, out)), proc.returncode,
+                               results.seconds[run], errors[-4000:]))
+    results.problems = problems
+    return results
+
+
+class Results:
+    """traces[run][scenario] = the list of trace entries; seconds[run]."""
+
+    def __init__(self) -> None:
+        self.traces: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
+        self.seconds: Dict[str, float] = {}
+        self.problems: List[str] = []
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"traces": self.traces, "seconds": self.seconds, "problems": self.problems}
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "Results":
+        r = cls()
+        r.traces, r.seconds, r.problems = data["traces"], data.get("seconds", {}), data.get("problems", [])
+        return r
+
+    def save(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_json(), f, indent=1)
+
+    @classmethod
+    def load(cls, path: str) -> "Results":
+        with open(path, encoding="utf-8") as f:
+            return cls.from_json(json.load(f))
+
+
+def collect(out: str, text: Optional[str] = None, runs=ALL_RUNS) -> Results:
+    """Everything in one call (for tools/gen_semantics.py): find the tools, make
+    a Wine prefix, build, run, clean up. Raises ParityError if a tool is missing."""
+    tools = Tools()
+    missing = tools.missing()
+    if missing:
+        raise ParityError("missing: " + "; ".join(missing))
+    if text is None:
+        with open(sc.SCENARIOS_FILE, encoding="utf-8") as f:
+            text = f.read()
+    wine = WinePrefix(tools)
+    try:
+        boot = wine.init()
+        build(tools, out)
+        boot.wait(timeout=120)
+        return run_all(tools, out, text, wine, runs)
+    finally:
+        wine.close()

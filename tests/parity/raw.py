@@ -1,0 +1,244 @@
+"""Runs the parity scenarios on plain POSIX sockets (Python's stdlib), for the
+"Linux raw sockets" column of docs/semantics.md: what the same step gives a
+program that calls the OS directly, with errno names instead of Winsock codes.
+
+    python tests/parity/raw.py [SCENARIOS_FILE|-] [NAME ...]
+
+prints "== NAME" and one JSON line per op, like the other interpreters, with
+"ret" the return value ("fd" for a new descriptor, "n/a" where POSIX has no
+such call) and "err" the errno (or EAI_*) name, 0 on success. A documentation
+tool only: portsock itself never uses the stdlib socket module.
+
+Each op makes the plain call C would make: close is close(2) on the fd number
+(so a stale or forged value really reaches whatever fd has that number), send
+is send(2) (Python ignores SIGPIPE, so EPIPE shows as an error instead of
+killing the process, as it would in C without MSG_NOSIGNAL).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import socket
+import struct
+import sys
+import termios
+import threading
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from parity import scenarios as sc  # noqa: E402
+
+NA = "n/a"
+FAMILIES = {"inet": socket.AF_INET, "inet6": socket.AF_INET6, "unspec": socket.AF_UNSPEC}
+TYPES = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM}
+PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
+HOWS = {"receive": socket.SHUT_RD, "send": socket.SHUT_WR, "both": socket.SHUT_RDWR}
+FLAGS = {"numerichost": socket.AI_NUMERICHOST, "passive": socket.AI_PASSIVE,
+         "canonname": socket.AI_CANONNAME, "numericserv": socket.AI_NUMERICSERV}
+EAI_NAMES = {getattr(socket, n): n for n in dir(socket) if n.startswith("EAI_")}
+NO_POSIX_CALL = {"startup": "WSAStartup", "cleanup": "WSACleanup", "lasterror": "WSAGetLastError",
+                 "setlasterror": "WSASetLastError"}
+
+
+def line(call: str, ret: Any, err: Any = 0) -> str:
+    return json.dumps({"call": call, "ret": ret, "err": err}, separators=(", ", ": "))
+
+
+def errname(e: OSError) -> str:
+    if isinstance(e, socket.gaierror):
+        return EAI_NAMES.get(e.errno, "EAI_%s" % e.errno)
+    if isinstance(e, socket.timeout) and e.errno is None:
+        return "EAGAIN"
+    return errno.errorcode.get(e.errno or 0, str(e.errno))
+
+
+def int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _word(word: str, table: Dict[str, int]) -> int:
+    return table[word] if word in table else sc.number(word)
+
+
+def _text(word: str) -> Optional[str]:
+    return None if word == "NULL" else "" if word == '""' else word
+
+
+def loopback(family: int) -> Tuple[str, int]:
+    return ("::1", 0) if family == socket.AF_INET6 else ("127.0.0.1", 0)
+
+
+def closed_port(family: int) -> Any:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.bind(loopback(family))
+        return s.getsockname()
+    finally:
+        s.close()
+
+
+class Runner:
+    def __init__(self) -> None:
+        self.socks: Dict[str, socket.socket] = {}
+        self.closed: set = set()
+        self.addresses: Dict[str, Any] = {}
+        self.thread: Optional[threading.Thread] = None
+        self.thread_result: List[str] = []
+
+    def target(self, word: str) -> Any:
+        if word == "closedport":
+            return closed_port(socket.AF_INET)
+        if word == "closedport6":
+            return closed_port(socket.AF_INET6)
+        return self.addresses[word]
+
+    def call(self, name: str, fn: Any, *args: Any) -> str:
+        try:
+            ret = fn(*args)
+        except OSError as e:
+            return line(name, -1, errname(e))
+        return line(name, 0 if ret is None else ret, 0)
+
+    def step(self, op: sc.Op) -> str:
+        name, a = op.name, op.args
+        s = self.socks.get(a[0]) if a else None
+        if name in NO_POSIX_CALL:
+            return line(NO_POSIX_CALL[name], NA)
+        if name == "wsadata":
+            return line(a[0], NA)
+        if name == "socket":
+            try:
+                self.socks[a[0]] = socket.socket(_word(a[1], FAMILIES), _word(a[2], TYPES),
+                                                 _word(a[3], PROTOCOLS))
+            except OSError as e:
+                return line("socket", -1, errname(e))
+            return line("socket", "fd")
+        if name == "accept":
+            try:
+                fd, _ = self.socks[a[1]]._accept()  # type: ignore[attr-defined]
+            except OSError as e:
+                return line("accept", -1, errname(e))
+            self.socks[a[0]] = socket.socket(self.socks[a[1]].family, socket.SOCK_STREAM, 0, fd)
+            return line("accept", "fd")
+        assert s is not None or name in ("close_value", "getaddrinfo", "sleep", "join")
+        if name == "bind":
+            family = socket.AF_INET6 if a[1] == "loopback6" else socket.AF_INET
+            result = self.call("bind", s.bind, loopback(family))
+            if '"ret": 0' in result:
+                self.addresses[a[0]] = s.getsockname()
+            return result
+        if name == "listen":
+            return self.call("listen", s.listen, sc.number(a[1]))
+        if name == "connect":
+            return self.call("connect", s.connect, self.target(a[1]))
+        if name == "send":
+            return self.call("send", s.send, b"x" * sc.number(a[1]))
+        if name == "recv":
+            return self.call("recv", lambda n: len(s.recv(n)), sc.number(a[1]))
+        if name == "sendto":
+            return self.call("sendto", s.sendto, b"x" * sc.number(a[2]), self.target(a[1]))
+        if name == "recvfrom":
+            return self.call("recvfrom", lambda n: len(s.recvfrom(n)[0]), sc.number(a[1]))
+        if name == "shutdown":
+            return self.call("shutdown", s.shutdown, int32(_word(a[1], HOWS)))
+        if name == "close":
+            result = self.call("close", os.close, s.fileno())
+            self.closed.add(a[0])
+            return result
+        if name == "close_value":
+            value = -1 if a[0] == "invalid" else int32(sc.number(a[0]))
+            return self.call("close", os.close, value)
+        if name == "linger":
+            value = struct.pack("ii", sc.number(a[1]), sc.number(a[2]))
+            return self.call("setsockopt", s.setsockopt, socket.SOL_SOCKET, socket.SO_LINGER, value)
+        if name == "rcvtimeo":
+            ms = sc.number(a[1])
+            value = struct.pack("ll", ms // 1000, (ms % 1000) * 1000)
+            return self.call("setsockopt", s.setsockopt, socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+        if name == "fionbio":
+            value = struct.pack("i", sc.number(a[1]))
+            return self.call("ioctl", lambda: fcntl.ioctl(s.fileno(), termios.FIONBIO, value) and None)
+        if name == "soerror":
+            deadline = time.monotonic() + (sc.number(a[1]) / 1000.0 if len(a) == 2 else 0)
+            while True:
+                try:
+                    value = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                except OSError as e:
+                    return line("getsockopt(SO_ERROR)", -1, errname(e))
+                if value != 0 or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+            return line("getsockopt(SO_ERROR)", errno.errorcode.get(value, value) if value else 0)
+        if name == "getaddrinfo":
+            node, service = _text(a[0]), _text(a[1])
+            try:
+                if len(a) == 5:
+                    flags = 0
+                    for part in a[4].split("+"):
+                        flags |= _word(part, FLAGS)
+                    socket.getaddrinfo(node, service, _word(a[2], FAMILIES), _word(a[3], TYPES), 0, flags)
+                else:
+                    socket.getaddrinfo(node, service)
+            except socket.gaierror as e:
+                return line("getaddrinfo", errname(e), errname(e))
+            except (OSError, UnicodeError) as e:
+                return line("getaddrinfo", -1, type(e).__name__)
+            return line("getaddrinfo", 0)
+        if name == "sleep":
+            time.sleep(sc.number(a[0]) / 1000.0)
+            return line("sleep", 0)
+        if name == "thread_recv":
+            n = sc.number(a[1])
+            self.thread_result = []
+
+            def body() -> None:
+                self.thread_result.append(self.call("recv", lambda: len(s.recv(n))))
+
+            self.thread = threading.Thread(target=body, daemon=True)
+            self.thread.start()
+            return line("thread_recv", 0)
+        if name == "join":
+            assert self.thread is not None
+            self.thread.join(10)
+            self.thread = None
+            return self.thread_result[0] if self.thread_result else line("join", "TIMEOUT")
+        raise RuntimeError("unknown op %s" % name)
+
+    def reset(self) -> None:
+        if self.thread is not None:
+            self.thread.join(10)
+        for var, s in self.socks.items():
+            if var in self.closed:
+                s.detach()   # its fd number was closed by the scenario: never close it again
+            else:
+                s.close()
+
+
+def iter_scenario(scenario: sc.Scenario) -> Iterator[str]:
+    runner = Runner()
+    try:
+        for op in scenario.ops:
+            yield runner.step(op)
+    except Exception as e:
+        yield line("raw_error", "%s: %s" % (type(e).__name__, e))
+    finally:
+        runner.reset()
+
+
+def run_scenario(scenario: sc.Scenario) -> List[str]:
+    return list(iter_scenario(scenario))
+
+
+def main(argv: List[str]) -> int:
+    return sc.run_main(argv, iter_scenario)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

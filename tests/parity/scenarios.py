@@ -1,0 +1,183 @@
+"""The scenario language of tests/native/scenarios.txt (documented at its top).
+
+parse() returns the scenarios in file order; each op keeps its words and its
+source line, so that results can name the step they belong to.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SCENARIOS_FILE = os.path.join(ROOT, "tests", "native", "scenarios.txt")
+
+# op -> (minimum, maximum) number of arguments
+ARITY = {
+    "startup": (1, 2), "wsadata": (1, 1), "cleanup": (0, 0), "lasterror": (0, 0),
+    "setlasterror": (1, 1), "socket": (4, 4), "bind": (2, 2), "listen": (2, 2),
+    "connect": (2, 2), "accept": (2, 2), "send": (2, 2), "recv": (2, 2),
+    "sendto": (3, 3), "recvfrom": (2, 2), "shutdown": (2, 2), "close": (1, 1),
+    "close_value": (1, 1), "linger": (3, 3), "rcvtimeo": (2, 2), "fionbio": (2, 2),
+    "soerror": (1, 2), "getaddrinfo": (2, 5), "sleep": (1, 1), "thread_recv": (2, 2),
+    "join": (0, 0),
+}
+# ops whose first argument is a socket variable that must already exist
+USES_SOCKET = {"bind", "listen", "connect", "send", "recv", "sendto", "recvfrom", "shutdown",
+               "close", "linger", "rcvtimeo", "fionbio", "soerror", "thread_recv"}
+TARGETS = {"closedport", "closedport6"}
+WSADATA_FIELDS = {"wVersion", "wHighVersion", "iMaxSockets", "iMaxUdpDg"}
+NAME_RE = re.compile(r"^[a-z0-9_]+$")
+
+
+class Op(NamedTuple):
+    words: List[str]      # the op and its arguments
+    line: int             # 1-based line in the file
+    comment: str = ""     # the comment after it on its line, if any
+
+    @property
+    def name(self) -> str:
+        return self.words[0]
+
+    @property
+    def args(self) -> List[str]:
+        return self.words[1:]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+class Scenario(NamedTuple):
+    name: str
+    line: int
+    ops: List[Op]
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
+    scenarios: List[Scenario] = []
+    current: Optional[Scenario] = None
+    names: Dict[str, int] = {}
+    variables: set = set()
+    thread = False
+    for number, raw in enumerate(text.splitlines(), 1):
+        code, _, comment = raw.partition("#")
+        words = code.split()
+        if not words:
+            continue
+        where = "%s:%d" % (path, number)
+        if words[0] == "scenario":
+            if len(words) != 2 or not NAME_RE.match(words[1]):
+                raise ScenarioError("%s: expected 'scenario NAME'" % where)
+            if words[1] in names:
+                raise ScenarioError("%s: scenario %s already defined at line %d"
+                                    % (where, words[1], names[words[1]]))
+            if current is not None and thread:
+                raise ScenarioError("%s: scenario %s ends with a thread not joined"
+                                    % (where, current.name))
+            names[words[1]] = number
+            current = Scenario(words[1], number, [])
+            scenarios.append(current)
+            variables, thread = set(), False
+            continue
+        if current is None:
+            raise ScenarioError("%s: op before the first 'scenario'" % where)
+        op, args = words[0], words[1:]
+        if op not in ARITY:
+            raise ScenarioError("%s: unknown op %r" % (where, op))
+        lo, hi = ARITY[op]
+        if not lo <= len(args) <= hi or (op == "getaddrinfo" and len(args) not in (2, 5)):
+            raise ScenarioError("%s: wrong number of arguments for %s" % (where, op))
+        if op in USES_SOCKET and args[0] not in variables:
+            raise ScenarioError("%s: socket variable %s is not defined" % (where, args[0]))
+        if op in ("connect", "sendto") and args[1] not in variables and args[1] not in TARGETS:
+            raise ScenarioError("%s: unknown target %s" % (where, args[1]))
+        if op == "accept" and args[1] not in variables:
+            raise ScenarioError("%s: socket variable %s is not defined" % (where, args[1]))
+        if op == "wsadata" and args[0] not in WSADATA_FIELDS:
+            raise ScenarioError("%s: unknown WSADATA field %s" % (where, args[0]))
+        if op == "startup" and (not re.match(r"^(\d+\.\d+|0x[0-9a-fA-F]{1,4})$", args[0])
+                                or (len(args) == 2 and args[1] != "null")):
+            raise ScenarioError("%s: expected 'startup MAJOR.MINOR|0xWORD [null]'" % where)
+        if op == "bind" and args[1] not in ("loopback4", "loopback6"):
+            raise ScenarioError("%s: bind to loopback4 or loopback6" % where)
+        if op in ("socket", "accept"):
+            variables.add(args[0])
+        if op == "thread_recv":
+            if thread:
+                raise ScenarioError("%s: a thread is already running" % where)
+            thread = True
+        if op == "join":
+            if not thread:
+                raise ScenarioError("%s: no thread to join" % where)
+            thread = False
+        current.ops.append(Op(words, number, comment.strip()))
+    if current is not None and thread:
+        raise ScenarioError("%s: scenario %s ends with a thread not joined" % (path, current.name))
+    return scenarios
+
+
+def parse(path: str = SCENARIOS_FILE) -> List[Scenario]:
+    with open(path, encoding="utf-8") as f:
+        return parse_text(f.read(), path)
+
+
+def number(word: str) -> int:
+    """A number as C's strtol(word, NULL, 0) reads it (0x..., -1, 10)."""
+    return int(word, 0)
+
+
+def startup_version(word: str) -> int:
+    """2.2 (major.minor) or 0x0202 (the WORD itself, MAKEWORD(major, minor))."""
+    if "." not in word:
+        return int(word, 16) & 0xFFFF
+    major, minor = (int(p) for p in word.split("."))
+    return (major & 0xFF) | ((minor & 0xFF) << 8)
+
+
+# ---- trace output: the drivers print "== NAME" then one JSON line per op ----
+
+HEADER = "== "
+
+
+def split_output(text: str) -> Dict[str, List[str]]:
+    """{scenario: [trace lines]} from a driver's stdout."""
+    out: Dict[str, List[str]] = {}
+    current: Optional[List[str]] = None
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        if line.startswith(HEADER):
+            current = out.setdefault(line[len(HEADER):].strip(), [])
+        elif line.strip() and current is not None:
+            current.append(line)
+    return out
+
+
+SCENARIO_BUDGET = 30.0  # seconds a scenario may take before the watchdog ends the run
+
+
+def run_main(argv: List[str], iter_scenario: "Callable[[Scenario], Iterator[str]]") -> int:
+    """The command line of an interpreter: `interp [SCENARIOS_FILE|-] [NAME ...]`
+    prints "== NAME" and the scenario's trace lines, as tests/native/driver.c does."""
+    import faulthandler
+    import sys
+
+    path = argv[1] if len(argv) > 1 else SCENARIOS_FILE
+    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    wanted = set(argv[2:])
+    for scenario in parse_text(text, path):
+        if wanted and scenario.name not in wanted:
+            continue
+        faulthandler.dump_traceback_later(SCENARIO_BUDGET, exit=True)  # the watchdog
+        print(HEADER + scenario.name)
+        for line in iter_scenario(scenario):
+            print(line, flush=True)
+        faulthandler.cancel_dump_traceback_later()
+    return 0
+
