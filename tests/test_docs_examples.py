@@ -58,3 +58,67 @@ def test_readme_trace_example_prints_what_it_says():
 def test_readme_connection_example_runs():
     block = [b for b in python_blocks("README.md") if "portsock.connect(" in b][0]
     _with_echo_server(block)
+
+
+def _porting_programs():
+    """docs/porting.md's Python blocks: standalone snippets, and the two sample
+    programs that the step-by-step blocks add up to (each starts with `import sys`)."""
+    snippets, programs = [], []
+    for block in python_blocks("docs/porting.md"):
+        starts_program = block.startswith("import sys\n")
+        if starts_program:
+            programs.append(block)
+        elif programs and not block.startswith(("import", "from")):
+            programs[-1] += "\n" + block
+        else:
+            snippets.append(block)
+    return snippets, programs
+
+
+@pytest.mark.parametrize("index", range(len(_porting_programs()[0])))
+def test_porting_md_snippets_run(index):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", _porting_programs()[0][index]], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_porting_md_client_and_server_programs_talk(tmp_path):
+    import subprocess
+    import sys
+    import time
+    from portsock import winsock as ws
+    from conftest import loopback
+    client_src, server_src = _porting_programs()[1]
+    (tmp_path / "client.py").write_text(client_src)
+    # The server listens on the sample's fixed port: use a free one instead.
+    assert ws.WSAStartup(ws.MAKEWORD(2, 2), ws.WSADATA()) == 0
+    try:
+        s = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+        addr, size = loopback()
+        ws.bind(s, addr, size)
+        bound = ws.sockaddr_in()
+        ws.getsockname(s, bound, ws.c_int(size))
+        port = str(ws.ntohs(bound.sin_port))
+        ws.closesocket(s)
+    finally:
+        ws.WSACleanup()
+    (tmp_path / "server.py").write_text(server_src.replace('"27015"', '"%s"' % port))
+    server = subprocess.Popen([sys.executable, str(tmp_path / "server.py")], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):   # until the server listens
+            client = subprocess.run([sys.executable, str(tmp_path / "client.py"), "127.0.0.1", port],
+                                    capture_output=True, text=True, timeout=60)
+            if "Unable to connect" not in client.stdout:
+                break
+            time.sleep(0.1)
+        out, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert client.returncode == 0, client.stdout + client.stderr
+    assert client.stdout.splitlines() == ["Bytes Sent: 14", "Bytes received: 14", "Connection closed"]
+    assert server.returncode == 0
+    assert out.splitlines() == ["Bytes received: 14", "Bytes sent: 14", "Connection closing..."]
