@@ -9,21 +9,24 @@ on Windows, Linux and macOS.
 - ``portsock.testing``: scripted loopback peers for parity tests.
 """
 
-from portsock._version import __version__
 from portsock import _core
+from portsock._version import __version__
 
 _built = _core.ffi.string(_core.lib.ps_build_version()).decode("ascii")
 if _built != __version__:
     raise ImportError(
-        "portsock's compiled core was built for version %s, but the Python package is %s: "
-        "rebuild it with `pip install --force-reinstall --no-deps .` (or, in a source checkout, "
-        "`python setup.py build_ext --inplace`)" % (_built, __version__))
+        "portsock %s: its compiled core (%s) was built for portsock %s, so the two do not belong "
+        "together. Reinstall portsock (`pip install --force-reinstall --no-deps portsock`, or `.` "
+        "from a source tree); in a checkout used in place, rebuild the core with "
+        "`python setup.py build_ext --inplace`." % (__version__, _core.__file__, _built))
 del _built
 
-from portsock import winsock
-from portsock._connection import DEFAULT_EXIT_TIMEOUT, Connection, Session, connect
-from portsock._errors import WinsockError, error_class, error_for
-from portsock.winsock import SD_BOTH, SD_RECEIVE, SD_SEND, AF_INET, AF_INET6, AF_UNSPEC
+# Imported only once the check above has passed: a stale extension fails with
+# the message above rather than with whatever a mismatched call would raise.
+from portsock import winsock  # noqa: E402
+from portsock._connection import DEFAULT_EXIT_TIMEOUT, Connection, Session, connect  # noqa: E402
+from portsock._errors import WinsockError, error_class, error_for  # noqa: E402
+from portsock.winsock import AF_INET, AF_INET6, AF_UNSPEC, SD_BOTH, SD_RECEIVE, SD_SEND  # noqa: E402
 
 __all__ = [
     "winsock", "connect", "Connection", "Session", "WinsockError", "error_class", "error_for",

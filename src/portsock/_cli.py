@@ -2,7 +2,8 @@
 line for line on portsock.winsock, and a demo running both in one process.
 
 Exit codes follow the samples: 0 on success, 1 on any failure (the message
-names the failing call and its Winsock code); 2 for a usage error.
+names the failing call and its Winsock code); 2 for a usage error; 130 when
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -267,26 +268,105 @@ def run_demo(message: str = DEFAULT_MESSAGE, stream: Optional[TextIO] = None) ->
     return client_rc or state["rc"]
 
 
+# Exit codes: the samples' 0 and 1, argparse's 2, and the shell's 130 for Ctrl-C.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# The Winsock codes the samples' failure messages most often carry, for the help.
+_COMMON_CODES = ("WSAHOST_NOT_FOUND", "WSATYPE_NOT_FOUND", "WSAEADDRINUSE", "WSAEADDRNOTAVAIL",
+                 "WSAECONNREFUSED", "WSAETIMEDOUT", "WSAECONNRESET", "WSAECONNABORTED")
+
+_EXIT_STATUS = """\
+exit status:
+  0    the whole lifecycle ran
+  1    a Winsock call failed; the sample's one-line message names the call and
+       the Winsock code, e.g. "getaddrinfo failed with error: 11001", or says
+       "Unable to connect to server!" when no address accepted the connection
+  2    usage error: a missing or unknown argument (message on stderr)
+  130  interrupted (Ctrl-C)"""
+
+
+def _common_codes() -> str:
+    lines = ["Winsock codes in failure messages (the same numbers on every OS):"]
+    for name in _COMMON_CODES:
+        code = getattr(ws, name)
+        lines.append("  %-6d %-18s %s" % (code, name, _describe(code)))
+    return "\n".join(lines)
+
+
+def _describe(code: int) -> str:
+    from portsock._errors import describe
+    text = describe(code)
+    return text if len(text) <= 52 else text[:49].rstrip() + "..."
+
+
 def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="portsock",
-        description="Winsock's complete client and server samples, run through portsock.")
-    parser.add_argument("--version", action="version", version="%(prog)s " + _version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+        formatter_class=formatter,
+        description="Run Microsoft's complete Winsock client and server samples, line for line on\n"
+                    "portsock.winsock, on Windows, Linux and macOS: WSAStartup, getaddrinfo, connect,\n"
+                    "send, shutdown(SD_SEND), recv until 0, closesocket, WSACleanup. Output and exit\n"
+                    "status are the samples' own.",
+        epilog=_EXIT_STATUS + "\n\n" + _common_codes() + """
+
+examples:
+  portsock demo                          both samples in one process, on 127.0.0.1
+  portsock server                        in one terminal: listen on 127.0.0.1:27015
+  portsock client 127.0.0.1 --trace      in another: the client, and each call as JSON
+
+Run "portsock COMMAND --help" for a command's options.""")
+    parser.add_argument("--version", action="version", version="%(prog)s " + _version(),
+                        help="print portsock's version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     sub.required = True
 
-    demo = sub.add_parser("demo", help="run the sample server and client against each other on 127.0.0.1")
+    demo = sub.add_parser(
+        "demo", formatter_class=formatter,
+        help="run the sample server and client against each other on 127.0.0.1",
+        description="Run the complete Winsock server on 127.0.0.1 (on a free port, in a thread) and the\n"
+                    "complete client against it, printing both sides' output, prefixed [server] and\n"
+                    "[client]. Needs no network and no second terminal.",
+        epilog=_EXIT_STATUS + "\n  (the client's status if it failed, otherwise the server's)" + """
+
+example:
+  portsock demo --message hello""")
     demo.add_argument("--message", default=DEFAULT_MESSAGE, help="what the client sends (default: %(default)r)")
 
-    client = sub.add_parser("client", help="the complete Winsock client: send, half-close, drain, close")
-    client.add_argument("host", help="the server's name or address")
-    client.add_argument("--port", default=DEFAULT_PORT, help="port or service (default: %(default)s)")
-    client.add_argument("--message", default=DEFAULT_MESSAGE, help="what to send (default: %(default)r)")
+    client = sub.add_parser(
+        "client", formatter_class=formatter,
+        help="the complete Winsock client: send, half-close, drain, close",
+        description="The complete Winsock client: resolve HOST, connect to the first address that\n"
+                    "accepts, send the message, shutdown(SD_SEND), receive until the server closes\n"
+                    "(\"Connection closed\"), closesocket, WSACleanup.",
+        epilog=_EXIT_STATUS + """
+
+examples:
+  portsock client 127.0.0.1
+  portsock client localhost --port 8080 --message "hello, server"
+  portsock client 127.0.0.1 --trace      also print each Winsock call as {"call", "ret", "err"}""")
+    client.add_argument("host", help="the server's name or address (IPv4 or IPv6)")
+    client.add_argument("--port", default=DEFAULT_PORT, help="port number or service name (default: %(default)s)")
+    client.add_argument("--message", default=DEFAULT_MESSAGE, help="what to send, as UTF-8 (default: %(default)r)")
     client.add_argument("--trace", action="store_true",
                         help="also print every Winsock call as a JSON line {call, ret, err}")
 
-    server = sub.add_parser("server", help="the complete Winsock server: echo one client until its FIN")
-    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    server = sub.add_parser(
+        "server", formatter_class=formatter,
+        help="the complete Winsock server: echo one client until its FIN",
+        description="The complete Winsock server: listen on HOST:PORT, accept one client, echo what it\n"
+                    "sends until its FIN (\"Connection closing...\"), shutdown(SD_SEND), closesocket,\n"
+                    "and exit.",
+        epilog=_EXIT_STATUS + """
+
+examples:
+  portsock server                        127.0.0.1:27015
+  portsock server --host 0.0.0.0 --port 5000   every IPv4 interface""")
+    server.add_argument("--host", default="127.0.0.1",
+                        help="IPv4 address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
     server.add_argument("--port", default=DEFAULT_PORT, help="port to listen on (default: %(default)s)")
     return parser
 
@@ -296,8 +376,7 @@ def _version() -> str:
     return __version__
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return run_demo(args.message)
     if args.command == "client":
@@ -306,6 +385,29 @@ def main(argv: Optional[List[str]] = None) -> int:
                 return run_client(args.host, args.port, args.message)
         return run_client(args.host, args.port, args.message)
     return run_server(args.host, args.port)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """The `portsock` command: returns the exit status (see the help's table)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("portsock: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # anything unforeseen: one line, not a traceback
+        sys.stdout.flush()
+        from portsock._errors import WinsockError, code_name
+        code = getattr(e, "winerror", None)
+        if isinstance(e, WinsockError):
+            detail = str(e)   # "call: [WSAECONNRESET 10054] message"
+        elif isinstance(code, int):
+            detail = "%s (%s)" % (e, code_name(code))
+        else:
+            detail = "%s: %s" % (type(e).__name__, e)
+        print("portsock %s: unexpected error: %s" % (args.command, detail), file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

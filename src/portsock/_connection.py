@@ -12,11 +12,18 @@ import math
 import threading
 import time
 import warnings
-from typing import Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, overload
 
+from portsock import winsock as _ws
 from portsock._core import ffi, lib
 from portsock._errors import WinsockError, error_for
-from portsock import winsock as _ws
+
+if TYPE_CHECKING:
+    import socket as _socket
+
+    from _typeshed import ReadableBuffer, WriteableBuffer
+
+    from portsock._core import CData
 
 # The first disconnect() buffer; a larger reply continues in growing ones.
 _FIRST_DRAIN = 64 * 1024
@@ -62,7 +69,7 @@ class Session:
         self.data: Optional[_ws.WSADATA] = None
         self._entered = 0
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         data = _ws.WSADATA()
         code = _ws.WSAStartup(_ws.MAKEWORD(*self.version), data)
         if code != 0:
@@ -103,7 +110,7 @@ class Connection:
     # -- construction ---------------------------------------------------------
 
     @classmethod
-    def from_socket(cls, sock: Any) -> "Connection":
+    def from_socket(cls, sock: _socket.socket) -> Connection:
         """Adopts a connected stdlib socket: the Connection owns it from now on
         (the stdlib object is detached and must not be used again)."""
         if not hasattr(sock, "detach") or not hasattr(sock, "gettimeout"):
@@ -171,7 +178,7 @@ class Connection:
 
     # -- data -----------------------------------------------------------------
 
-    def send(self, data: Any, flags: int = 0) -> int:
+    def send(self, data: ReadableBuffer, flags: int = 0) -> int:
         """Sends some of data; returns how many bytes went out."""
         buf = _input(data)
         n = min(len(buf), _INT_MAX)
@@ -180,7 +187,7 @@ class Connection:
             raise self._error("send")
         return int(ret)
 
-    def sendall(self, data: Any, flags: int = 0) -> None:
+    def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
         """Sends all of data (one native call); the timeout bounds the whole."""
         buf = _input(data)
         sent = ffi.new("size_t *")
@@ -202,7 +209,7 @@ class Connection:
             raise self._error("recv")
         return ffi.buffer(buf, ret)[:]
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+    def recv_into(self, buffer: WriteableBuffer, nbytes: int = 0, flags: int = 0) -> int:
         """Receives into a writable, contiguous buffer, without a copy."""
         if not isinstance(nbytes, int):
             raise TypeError("nbytes must be an int")
@@ -298,7 +305,7 @@ class Connection:
         lib.ps_closesocket(self._handle)
         self._release_startup()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -319,7 +326,7 @@ class Connection:
 
     def __del__(self) -> None:
         if getattr(self, "_owns_startup", False) or not getattr(self, "_closed", True):
-            warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
+            warnings.warn("unclosed %r" % self, ResourceWarning, stacklevel=1, source=self)
             self.close()
 
     # -- internals --------------------------------------------------------------
@@ -329,7 +336,12 @@ class Connection:
             raise error_for(_ws.WSAENOTSOCK, function, "the connection is closed")
         return self._handle
 
-    def _take_handle(self, function: str, missing_ok: bool = False) -> Any:
+    @overload
+    def _take_handle(self, function: str) -> int: ...
+    @overload
+    def _take_handle(self, function: str, missing_ok: bool) -> Optional[int]: ...
+
+    def _take_handle(self, function: str, missing_ok: bool = False) -> Optional[int]:
         """Marks the connection closed and returns its handle, once."""
         with self._lock:
             if self._closed:
@@ -351,7 +363,7 @@ class Connection:
             return error_for(code, function, "the connection was closed while %s was waiting" % function)
         return error_for(code, function)
 
-    def _address(self, getter: Any) -> Optional[Tuple[str, int]]:
+    def _address(self, getter: Callable[[int, CData, CData], int]) -> Optional[Tuple[str, int]]:
         buf = ffi.new("char[128]")
         size = ffi.new("int *", 128)
         if getter(self._handle, buf, size) != 0:
@@ -364,7 +376,7 @@ class Connection:
         return ffi.string(text).decode("ascii"), _ws.ntohs(view.port)
 
 
-def _input(data: Any) -> Any:
+def _input(data: ReadableBuffer) -> CData:
     if isinstance(data, str):
         raise TypeError("a bytes-like object is required, not 'str'")
     try:

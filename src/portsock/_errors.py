@@ -27,7 +27,7 @@ class WinsockError(OSError):
         self.function = function
 
     @property
-    def winerror(self) -> int:  # type: ignore[override]
+    def winerror(self) -> int:  # type: ignore[override,unused-ignore]  # OSError.winerror exists on Windows only
         return self._winerror
 
     @property

@@ -31,7 +31,7 @@ def failed(call: str, ret: int) -> bool:
     return ret == -1
 
 
-def record(call: str, ret: Any) -> Any:
+def record(call: str, ret: int) -> int:
     """Called by every mirror function with its return value; returns it."""
     if _recorders:
         ret_int = int(ret)

@@ -21,10 +21,16 @@ the C headers here give them; the error codes are Winsock's everywhere.
 from __future__ import annotations
 
 import sys
-from typing import Any, List, Optional, Union
+from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, List, Optional, Union
 
-from portsock._core import ffi, lib
 from portsock import _trace
+from portsock._core import ffi, lib
+from portsock._trace import Trace as Trace, trace as trace
+
+if _TYPE_CHECKING:
+    # bytes-like objects (bytes, bytearray, memoryview, array, ...), and the
+    # writable ones (bytearray, memoryview of one, ...): typeshed's names.
+    from _typeshed import ReadableBuffer as _ReadableBuffer, WriteableBuffer as _WriteableBuffer
 
 # --------------------------------------------------------------------------
 # Constants
@@ -151,13 +157,13 @@ _MAX_OPTLEN = 1 << 16
 # Argument checks: a wrong type is a TypeError; a value that C would accept
 # becomes what C would see, and one it could not hold is the error return.
 
-def _check_int(value: Any, name: str) -> int:
+def _check_int(value: object, name: str) -> int:
     if not isinstance(value, int):
         raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
     return value
 
 
-def _c_int(value: Any, name: str) -> Optional[int]:
+def _c_int(value: object, name: str) -> Optional[int]:
     """The int C receives for an `int` parameter: values up to 0xffffffff wrap
     as they do in C (0xdeadbeef is negative), larger ones are None."""
     value = _check_int(value, name)
@@ -168,7 +174,7 @@ def _c_int(value: Any, name: str) -> Optional[int]:
     return None
 
 
-def _c_long(value: Any, name: str) -> Optional[int]:
+def _c_long(value: object, name: str) -> Optional[int]:
     value = _check_int(value, name)
     lo = -(1 << (_LONG_BITS - 1))
     hi = (1 << (_LONG_BITS - 1)) - 1
@@ -179,7 +185,7 @@ def _c_long(value: Any, name: str) -> Optional[int]:
     return None
 
 
-def _handle(s: Any) -> int:
+def _handle(s: object) -> int:
     """The SOCKET C receives: negative values wrap as they do in C (-1 is
     INVALID_SOCKET); one C could not hold becomes INVALID_SOCKET, which is
     never a socket. Either way C judges the handle, so a call on a bad handle
@@ -247,15 +253,21 @@ def _output_buffer(buf: Any, name: str) -> Any:
 # Structures and holders
 
 def MAKEWORD(lo: int, hi: int) -> int:
-    """MAKEWORD(a, b): the WORD with low byte a and high byte b."""
+    """Mirrors the MAKEWORD macro (minwindef.h): the WORD with low byte lo and
+    high byte hi, as in MAKEWORD(2, 2) for WSAStartup. Like the macro's BYTE casts,
+    each argument is cut to its low 8 bits; a non-int is a TypeError."""
     return (_check_int(lo, "lo") & 0xFF) | ((_check_int(hi, "hi") & 0xFF) << 8)
 
 
 def LOBYTE(w: int) -> int:
+    """Mirrors the LOBYTE macro (minwindef.h): the low byte of w, as in
+    LOBYTE(wsaData.wVersion). A non-int is a TypeError."""
     return _check_int(w, "w") & 0xFF
 
 
 def HIBYTE(w: int) -> int:
+    """Mirrors the HIBYTE macro (minwindef.h): the second byte of w, as in
+    HIBYTE(wsaData.wVersion). A non-int is a TypeError."""
     return (_check_int(w, "w") >> 8) & 0xFF
 
 
@@ -341,7 +353,7 @@ class in_addr:
         self.s_addr = _check_int(s_addr, "s_addr")
 
     @property
-    def S_un(self) -> "in_addr":
+    def S_un(self) -> in_addr:
         return self
 
     @property
@@ -368,7 +380,7 @@ class in6_addr:
         self.s6_addr = bytearray(s6_addr)
 
     @property
-    def u(self) -> "in6_addr":
+    def u(self) -> in6_addr:
         return self
 
     @property
@@ -472,8 +484,11 @@ class ADDRINFOA:
 addrinfo = ADDRINFOA
 
 
-def sizeof(obj: Any) -> int:
-    """sizeof() of a mirror structure, as C on this platform gives it."""
+def sizeof(obj: object) -> int:
+    """The sizeof operator, for the mirror's structures (an instance or the class):
+    the size C gives it on this platform, such as sizeof(sockaddr_in) for bind's
+    namelen. WSADATA's is that of portsock's ps_wsadata. Anything else is a
+    TypeError."""
     if isinstance(obj, type):
         obj = obj()
     if isinstance(obj, (sockaddr_in, sockaddr_in6)):
@@ -494,6 +509,9 @@ _LITTLE = sys.byteorder == "little"
 
 
 def htons(hostshort: int) -> int:
+    """Mirrors htons (winsock2.h): hostshort in network byte order. As the u_short
+    parameter would, the value is cut to 16 bits. ntohs is the same function (the
+    swap is its own inverse)."""
     v = _check_int(hostshort, "hostshort") & 0xFFFF
     return ((v & 0xFF) << 8) | (v >> 8) if _LITTLE else v
 
@@ -502,6 +520,8 @@ ntohs = htons
 
 
 def htonl(hostlong: int) -> int:
+    """Mirrors htonl (winsock2.h): hostlong in network byte order. As the u_long
+    parameter would, the value is cut to 32 bits. ntohl is the same function."""
     v = _check_int(hostlong, "hostlong") & 0xFFFFFFFF
     return int.from_bytes(v.to_bytes(4, "big"), "little") if _LITTLE else v
 
@@ -518,16 +538,25 @@ def _encode_text(value: Any, name: str) -> Optional[bytes]:
 
 
 def inet_addr(cp: str) -> int:
-    """inet_addr: the address as a u_long in network byte order, or INADDR_NONE."""
+    """Mirrors inet_addr (winsock2.h): the IPv4 address in cp as a u_long in network
+    byte order (the value C reads from memory, as in_addr.s_addr holds it), or
+    INADDR_NONE. Differences from C: cp is a str (sent as UTF-8); None, or text with
+    a NUL in it, gives INADDR_NONE."""
     raw = _encode_text(cp, "cp")
     if raw is None or b"\0" in raw:
         return INADDR_NONE
     return int(lib.ps_inet_addr(raw))
 
 
-def inet_pton(Family: int, pszAddrString: str, pAddrBuf: Any) -> int:
-    """inet_pton: 1, 0 for text that is not an address, or -1 (WSAEAFNOSUPPORT,
-    WSAEFAULT). pAddrBuf is an in_addr, in6_addr or a writable buffer."""
+def inet_pton(Family: int, pszAddrString: str, pAddrBuf: Union[in_addr, in6_addr, _WriteableBuffer, None]) -> int:
+    """Mirrors inet_pton / InetPtonA (ws2tcpip.h): 1 and pAddrBuf filled; 0 for text
+    that is not an address of that family (WSAEINVAL); or -1 with WSAEAFNOSUPPORT
+    (another family) or WSAEFAULT (no text, or no buffer).
+
+    Differences from C: pszAddrString is a str, and text with a NUL in it is not an
+    address (0, WSAEINVAL). pAddrBuf is an in_addr or in6_addr (of the family's
+    type, else WSAEFAULT) or a writable buffer of at least 4 or 16 bytes (else
+    WSAEFAULT, where C would write past it)."""
     af = _c_int(Family, "Family")
     raw = _encode_text(pszAddrString, "pszAddrString")
     if af is None:
@@ -554,10 +583,17 @@ def inet_pton(Family: int, pszAddrString: str, pAddrBuf: Any) -> int:
     return ret
 
 
-def inet_ntop(Family: int, pAddr: Any, pStringBuf: Any = None, StringBufSize: Optional[int] = None) -> Optional[str]:
-    """inet_ntop: the text of an address, or None (WSAEAFNOSUPPORT, WSAEFAULT,
-    WSAEINVAL when StringBufSize is too small). pAddr is an in_addr, in6_addr or
-    bytes; a pStringBuf, if given, is filled with the NUL-terminated text too."""
+def inet_ntop(Family: int, pAddr: Union[in_addr, in6_addr, _ReadableBuffer, None],
+              pStringBuf: Optional[_WriteableBuffer] = None, StringBufSize: Optional[int] = None) -> Optional[str]:
+    """Mirrors inet_ntop / InetNtopA (ws2tcpip.h): the text of the address, or None
+    where C returns NULL: WSAEAFNOSUPPORT (another family), WSAEFAULT (no address,
+    or one too short), WSAEINVAL (StringBufSize too small for the text).
+
+    Differences from C: the text is returned as a str rather than as a pointer into
+    pStringBuf. pAddr is an in_addr, in6_addr or bytes-like object. pStringBuf is
+    optional; if given (a writable buffer) it is filled with the NUL-terminated
+    text as in C. StringBufSize defaults to the size of pStringBuf, or 64 without
+    one; a size beyond pStringBuf, or negative, is WSAEFAULT."""
     af = _c_int(Family, "Family")
     if af is None:
         _error(WSAEAFNOSUPPORT)
@@ -594,7 +630,13 @@ def inet_ntop(Family: int, pAddr: Any, pStringBuf: Any = None, StringBufSize: Op
 # Startup and the last error
 
 def WSAStartup(wVersionRequested: int, lpWSAData: Optional[WSADATA]) -> int:
-    """WSAStartup: 0, or the error code (WSAVERNOTSUPPORTED, WSAEFAULT)."""
+    """Mirrors WSAStartup (winsock2.h): 0, or the error code itself (returned, as
+    in C; WSAGetLastError is not the way to read it): WSAVERNOTSUPPORTED, or
+    WSAEFAULT when lpWSAData is None (C's NULL). lpWSAData, a WSADATA, is filled in
+    place. Every successful call takes one reference that one WSACleanup releases.
+
+    Differences from C: a version that no WORD holds is WSAVERNOTSUPPORTED (C would
+    truncate it); lpWSAData must be a WSADATA or None (else TypeError)."""
     version = _check_int(wVersionRequested, "wVersionRequested")
     if lpWSAData is not None and not isinstance(lpWSAData, WSADATA):
         raise TypeError("lpWSAData must be a WSADATA or None")
@@ -615,15 +657,23 @@ def WSAStartup(wVersionRequested: int, lpWSAData: Optional[WSADATA]) -> int:
 
 
 def WSACleanup() -> int:
-    """WSACleanup: 0, or SOCKET_ERROR (WSANOTINITIALISED)."""
+    """Mirrors WSACleanup (winsock2.h): 0, or SOCKET_ERROR with WSANOTINITIALISED
+    when no WSAStartup reference is left. The last reference's cleanup closes every
+    socket still open (on POSIX, calls blocked on them return WSAEINTR)."""
     return _trace.record("WSACleanup", lib.ps_cleanup())
 
 
 def WSAGetLastError() -> int:
+    """Mirrors WSAGetLastError (winsock2.h): this thread's last Winsock error code,
+    set by every failing call (and by the mirror's own checks, which fail as the C
+    call would). As in C, a successful call does not reliably reset it."""
     return int(lib.ps_last_error())
 
 
 def WSASetLastError(iError: int) -> None:
+    """Mirrors WSASetLastError (winsock2.h): sets this thread's last error code.
+    Values up to 0xFFFFFFFF wrap as C's int would; a value no int holds sets
+    WSAEINVAL instead."""
     code = _c_int(iError, "iError")
     lib.ps_set_last_error(code if code is not None else WSAEINVAL)
 
@@ -641,10 +691,15 @@ def _gai_fail(code: int) -> int:
 
 def getaddrinfo(pNodeName: Optional[str], pServiceName: Optional[str], pHints: Optional[ADDRINFOA],
                 ppResult: List[ADDRINFOA]) -> int:
-    """getaddrinfo: 0, or the error code (also in WSAGetLastError()).
+    """Mirrors getaddrinfo (ws2tcpip.h): 0, or the error code (returned, and also in
+    WSAGetLastError()): WSAHOST_NOT_FOUND, WSATYPE_NOT_FOUND, WSAEAFNOSUPPORT, ...
 
-    ppResult (a list) is cleared and filled with the ADDRINFOA entries in
-    order; each entry's ai_next is the next one, or None."""
+    Differences from C: pNodeName and pServiceName are str (sent as UTF-8) or None
+    (C's NULL); a NUL inside the node gives WSAHOST_NOT_FOUND, inside the service
+    WSATYPE_NOT_FOUND. pHints is an ADDRINFOA or None; a hint no C int holds gives
+    WSAEINVAL. ppResult is a list, cleared and filled with the ADDRINFOA entries
+    in order (each entry's ai_next is the next one, or None), in place of C's
+    PADDRINFOA out-pointer."""
     node = _encode_text(pNodeName, "pNodeName")
     service = _encode_text(pServiceName, "pServiceName")
     if pHints is not None and not isinstance(pHints, ADDRINFOA):
@@ -693,8 +748,10 @@ def _read_addrinfo(ai: Any) -> List[ADDRINFOA]:
     return entries
 
 
-def freeaddrinfo(pAddrInfo: Any) -> None:
-    """freeaddrinfo: the result was copied out of C already; a list is cleared."""
+def freeaddrinfo(pAddrInfo: Union[List[ADDRINFOA], ADDRINFOA, None]) -> None:
+    """Mirrors freeaddrinfo (ws2tcpip.h). The C result was copied into Python objects
+    and freed by getaddrinfo already, so this only clears the list (an ADDRINFOA
+    or None is accepted and does nothing; anything else is a TypeError)."""
     if isinstance(pAddrInfo, list):
         del pAddrInfo[:]
     elif pAddrInfo is not None and not isinstance(pAddrInfo, ADDRINFOA):
@@ -731,7 +788,10 @@ def _encode_sockaddr(name: Any, namelen: int) -> Any:
 # Sockets
 
 def socket(af: int, type: int, protocol: int) -> int:
-    """socket: a SOCKET, or INVALID_SOCKET."""
+    """Mirrors socket (winsock2.h): a SOCKET (an int), or INVALID_SOCKET with the
+    code in WSAGetLastError(). On POSIX the SOCKET is an opaque handle, never the
+    fd. A value that no C int holds reaches C as -1, which fails as any invalid
+    family, type or protocol does."""
     a, t, p = _c_int(af, "af"), _c_int(type, "type"), _c_int(protocol, "protocol")
     # A value no int holds reaches C as -1, which it rejects the same way
     # (after its own startup check): no family, type or protocol is -1.
@@ -740,6 +800,10 @@ def socket(af: int, type: int, protocol: int) -> int:
 
 
 def closesocket(s: int) -> int:
+    """Mirrors closesocket (winsock2.h): 0, or SOCKET_ERROR (WSAENOTSOCK for a handle
+    that is not an open socket). Calls blocked on s in other threads return
+    WSAEINTR, as on Windows. On POSIX the handle value is never valid again
+    (Windows may hand the same value to a later socket)."""
     h = _handle(s)
     return _trace.record("closesocket", lib.ps_closesocket(h))
 
@@ -755,16 +819,28 @@ def _addr_call(fn: Any, callname: str, s: int, name: Any, namelen: int) -> int:
     return _trace.record(callname, fn(h, buf, length))
 
 
-def connect(s: int, name: Any, namelen: int) -> int:
-    """connect: 0 or SOCKET_ERROR. name is an ai_addr, sockaddr_in or sockaddr_in6."""
+def connect(s: int, name: Optional[_SockAddr], namelen: int) -> int:
+    """Mirrors connect (winsock2.h): 0 or SOCKET_ERROR. name is an ai_addr from
+    getaddrinfo, or a sockaddr_in / sockaddr_in6 built by the caller; namelen is
+    its size, as in C (ptr.ai_addrlen, or sizeof(name)).
+
+    Differences from C: name None is C's NULL (WSAEFAULT); a structure whose
+    family field does not match its type is WSAEAFNOSUPPORT; a namelen no C int
+    holds, or above 65536, is WSAEFAULT; any other type of name is a TypeError."""
     return _addr_call(lib.ps_connect, "connect", s, name, namelen)
 
 
-def bind(s: int, name: Any, namelen: int) -> int:
+def bind(s: int, name: Optional[_SockAddr], namelen: int) -> int:
+    """Mirrors bind (winsock2.h): 0 or SOCKET_ERROR. name and namelen as for connect
+    (an ai_addr, sockaddr_in or sockaddr_in6, and its size), with the same
+    differences from C."""
     return _addr_call(lib.ps_bind, "bind", s, name, namelen)
 
 
 def listen(s: int, backlog: int) -> int:
+    """Mirrors listen (winsock2.h): 0 or SOCKET_ERROR (WSAEINVAL for an unbound
+    socket, WSAEISCONN for a connected one). A backlog no C int holds is passed as
+    the largest int, which the system caps as it caps SOMAXCONN."""
     h = _handle(s)
     b = _c_int(backlog, "backlog")
     if b is None:
@@ -799,8 +875,15 @@ def _name_in(addr: Any, addrlen: Any, buf: Any, plen: Any) -> None:
     addrlen.value = plen[0]
 
 
-def accept(s: int, addr: Any = None, addrlen: Any = None) -> int:
-    """accept: a SOCKET or INVALID_SOCKET; addr and addrlen, if given, are filled."""
+def accept(s: int, addr: Optional[_SockAddr] = None, addrlen: Optional[_Scalar] = None) -> int:
+    """Mirrors accept (winsock2.h): the new SOCKET, or INVALID_SOCKET. addr (a
+    sockaddr_in or sockaddr_in6) and addrlen (a c_int holding its size) are
+    optional out-parameters filled in place, as in C; addr without addrlen is
+    WSAEFAULT, as C's NULL addrlen is.
+
+    Differences from C: when the peer's address is of the other family than addr's
+    type, addr is left as it was (addrlen still gets the real length); addr and
+    addrlen of other types are a TypeError."""
     h = _handle(s)
     buf, plen, _ = _name_out(addr, addrlen)
     ret = int(lib.ps_accept(h, buf, plen))
@@ -809,11 +892,17 @@ def accept(s: int, addr: Any = None, addrlen: Any = None) -> int:
     return _trace.record("accept", ret)
 
 
-def getsockname(s: int, name: Any, namelen: Any) -> int:
+def getsockname(s: int, name: Optional[_SockAddr], namelen: Optional[_Scalar]) -> int:
+    """Mirrors getsockname (winsock2.h): 0 or SOCKET_ERROR (WSAEINVAL for an unbound
+    socket). name (a sockaddr_in or sockaddr_in6) and namelen (a c_int holding its
+    size) are filled in place; None for either is C's NULL (WSAEFAULT), and a
+    negative namelen is WSAEFAULT."""
     return _name_call(lib.ps_getsockname, "getsockname", s, name, namelen)
 
 
-def getpeername(s: int, name: Any, namelen: Any) -> int:
+def getpeername(s: int, name: Optional[_SockAddr], namelen: Optional[_Scalar]) -> int:
+    """Mirrors getpeername (winsock2.h): 0 or SOCKET_ERROR (WSAENOTCONN without a
+    peer). name and namelen as for getsockname, filled in place."""
     return _name_call(lib.ps_getpeername, "getpeername", s, name, namelen)
 
 
@@ -839,9 +928,13 @@ def _length(buf: Any, len_: Any) -> Optional[int]:
     return n
 
 
-def send(s: int, buf: Any, len: int, flags: int) -> int:
-    """send: the number of bytes sent, or SOCKET_ERROR. buf is any bytes-like
-    object; len beyond it, or negative, gives WSAEFAULT."""
+def send(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int) -> int:
+    """Mirrors send (winsock2.h): the number of bytes sent, or SOCKET_ERROR. A
+    blocking send returns when all len bytes are sent, as on Windows.
+
+    Differences from C: buf is any bytes-like object (str is a TypeError), or None
+    for C's NULL (no fault for len 0); len beyond it, or negative, is WSAEFAULT
+    (C would read past it). flags no C int holds are WSAEOPNOTSUPP."""
     h = _handle(s)
     if buf is None:
         # C's NULL: the core decides (NULL is no fault for 0 bytes).
@@ -857,9 +950,14 @@ def send(s: int, buf: Any, len: int, flags: int) -> int:
     return _trace.record("send", lib.ps_send(h, cbuf, n, f))
 
 
-def recv(s: int, buf: Any, len: int, flags: int) -> int:
-    """recv: the number of bytes received into buf (filled in place, like C),
-    0 at the peer's FIN, or SOCKET_ERROR."""
+def recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
+    """Mirrors recv (winsock2.h): the number of bytes received into buf (filled in
+    place, like C's buffer), 0 at the peer's FIN, or SOCKET_ERROR.
+
+    Differences from C: buf is a writable bytes-like object such as a bytearray
+    (bytes or str is a TypeError), or None for C's NULL (no fault for len 0); len
+    beyond it, or negative, is WSAEFAULT (C would write past it). flags no C int
+    holds are WSAEOPNOTSUPP."""
     h = _handle(s)
     if buf is None:
         # C's NULL: the core decides (NULL is no fault for 0 bytes).
@@ -875,7 +973,14 @@ def recv(s: int, buf: Any, len: int, flags: int) -> int:
     return _trace.record("recv", lib.ps_recv(h, cbuf, n, f))
 
 
-def sendto(s: int, buf: Any, len: int, flags: int, to: Any, tolen: int) -> int:
+def sendto(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int, to: Optional[_SockAddr], tolen: int) -> int:
+    """Mirrors sendto (winsock2.h): the number of bytes sent, or SOCKET_ERROR. to is
+    a sockaddr_in / sockaddr_in6 (or an ai_addr), or None for C's NULL; tolen its
+    size. On a connected TCP socket the address is ignored, as on Windows.
+
+    Differences from C: buf as for send; a tolen no C int holds, or above 65536,
+    is WSAEFAULT; a to whose family field does not match its type is
+    WSAEAFNOSUPPORT."""
     h = _handle(s)
     cbuf = _input_buffer(buf, "buf") if buf is not None else ffi.NULL
     n = _length(buf, len) if buf is not None else _c_int(len, "len")
@@ -891,7 +996,15 @@ def sendto(s: int, buf: Any, len: int, flags: int, to: Any, tolen: int) -> int:
     return _trace.record("sendto", lib.ps_sendto(h, cbuf, n, f, tobuf if tobuf is not None else ffi.NULL, tl))
 
 
-def recvfrom(s: int, buf: Any, len: int, flags: int, from_: Any = None, fromlen: Any = None) -> int:
+def recvfrom(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int, from_: Optional[_SockAddr] = None,
+             fromlen: Optional[_Scalar] = None) -> int:
+    """Mirrors recvfrom (winsock2.h): the number of bytes received into buf, 0 at the
+    peer's FIN, or SOCKET_ERROR. A datagram longer than len fills buf and fails
+    with WSAEMSGSIZE, as on Windows.
+
+    Differences from C: buf as for recv. The out-parameters are from_ (named so
+    because from is a Python keyword; a sockaddr_in or sockaddr_in6) and fromlen (a
+    c_int holding its size), both optional and filled in place."""
     h = _handle(s)
     cbuf = _output_buffer(buf, "buf") if buf is not None else ffi.NULL
     n = _length(buf, len) if buf is not None else _c_int(len, "len")
@@ -908,8 +1021,11 @@ def recvfrom(s: int, buf: Any, len: int, flags: int, from_: Any = None, fromlen:
 
 
 def shutdown(s: int, how: int) -> int:
-    """shutdown: 0 or SOCKET_ERROR. SD_SEND is the half-close of the graceful
-    disconnect: the peer reads end-of-stream, this side can still receive."""
+    """Mirrors shutdown (winsock2.h): 0 or SOCKET_ERROR. how is SD_RECEIVE, SD_SEND or
+    SD_BOTH; SD_SEND is the half-close of the graceful disconnect: the peer reads
+    end-of-stream, this side can still receive. After SD_RECEIVE, recv fails with
+    WSAESHUTDOWN (as on Windows; POSIX would return 0). A how no C int holds is
+    WSAEINVAL."""
     h = _handle(s)
     w = _c_int(how, "how")
     if w is None:
@@ -926,10 +1042,16 @@ def _scalar_bytes(value: int) -> bytes:
     return (value & 0xFFFFFFFF).to_bytes(4, sys.byteorder) if value <= 0xFFFFFFFF else b""
 
 
-def setsockopt(s: int, level: int, optname: int, optval: Any, optlen: int) -> int:
-    """setsockopt: 0 or SOCKET_ERROR. optval is a LINGER, an int or holder
-    (BOOL, DWORD: SO_RCVTIMEO/SO_SNDTIMEO are milliseconds), bytes, or None
-    (C's NULL: WSAEFAULT)."""
+def setsockopt(s: int, level: int, optname: int, optval: Union[LINGER, int, _Scalar, _ReadableBuffer, None],
+               optlen: int) -> int:
+    """Mirrors setsockopt (winsock2.h): 0 or SOCKET_ERROR. optval is a LINGER (for
+    SO_LINGER: l_linger in seconds, as on Windows), an int or a holder (BOOL,
+    DWORD; SO_RCVTIMEO and SO_SNDTIMEO are DWORD milliseconds, as on Windows),
+    bytes, or None (C's NULL: WSAEFAULT). optlen is the size C would pass.
+
+    Differences from C: an optlen larger than optval is WSAEFAULT (C would read
+    past it); an int optval beyond 32 bits is WSAEFAULT; a level or optname no C
+    int holds is WSAEINVAL; a str optval is a TypeError."""
     h = _handle(s)
     lv, on, ln = _c_int(level, "level"), _c_int(optname, "optname"), _c_int(optlen, "optlen")
     if optval is None:
@@ -954,10 +1076,16 @@ def setsockopt(s: int, level: int, optname: int, optval: Any, optlen: int) -> in
     return _trace.record("setsockopt", lib.ps_setsockopt(h, lv, on, cval, ln))
 
 
-def getsockopt(s: int, level: int, optname: int, optval: Any, optlen: Any) -> int:
-    """getsockopt: 0 or SOCKET_ERROR. optval (a LINGER, a holder such as DWORD()
-    or c_int(), or a writable buffer) and optlen (a c_int holder) are filled in
-    place."""
+def getsockopt(s: int, level: int, optname: int, optval: Union[LINGER, _Scalar, _WriteableBuffer, None],
+               optlen: Optional[_Scalar]) -> int:
+    """Mirrors getsockopt (winsock2.h): 0 or SOCKET_ERROR. optval (a LINGER, a holder
+    such as DWORD() or c_int(), or a writable buffer) and optlen (a c_int holding
+    its size) are filled in place, as in C. SO_ERROR is kept until the next connect
+    and SO_RCVTIMEO / SO_SNDTIMEO read back as DWORD milliseconds, as on Windows.
+
+    Differences from C: an optlen larger than optval is WSAEFAULT (C would write
+    past it); None for either is C's NULL (WSAEFAULT); a level or optname no C int
+    holds is WSAEINVAL; bytes, str or an int as optval is a TypeError."""
     h = _handle(s)
     lv, on = _c_int(level, "level"), _c_int(optname, "optname")
     if optlen is not None and not isinstance(optlen, _Scalar):
@@ -992,9 +1120,14 @@ def getsockopt(s: int, level: int, optname: int, optval: Any, optlen: Any) -> in
     return _trace.record("getsockopt", ret)
 
 
-def ioctlsocket(s: int, cmd: int, argp: Any) -> int:
-    """ioctlsocket: 0 or SOCKET_ERROR. argp is an int (FIONBIO: nonzero for
-    non-blocking) or a u_long holder, filled in place (FIONREAD)."""
+def ioctlsocket(s: int, cmd: int, argp: Union[int, _Scalar, None]) -> int:
+    """Mirrors ioctlsocket (winsock2.h): 0 or SOCKET_ERROR (WSAEOPNOTSUPP for a command
+    Winsock does not know). argp is an int (FIONBIO: nonzero for non-blocking) or a
+    u_long holder, filled in place (FIONREAD, SIOCATMARK); None is C's NULL
+    (WSAEFAULT).
+
+    Differences from C: cmd wraps as C's long would (Windows' FIONBIO is
+    0x8004667E); a cmd no long holds is WSAEOPNOTSUPP."""
     h = _handle(s)
     c = _c_long(cmd, "cmd")
     if argp is None:
@@ -1017,8 +1150,6 @@ def ioctlsocket(s: int, cmd: int, argp: Any) -> int:
         argp.value = int(arg[0]) & 0xFFFFFFFF
     return _trace.record("ioctlsocket", ret)
 
-
-from portsock._trace import Trace, trace  # noqa: E402
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in (
     "annotations", "Any", "List", "Optional", "Union", "ffi", "lib", "sys")]

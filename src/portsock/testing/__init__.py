@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Type, Union
 
 from portsock import winsock as ws
 
@@ -74,7 +74,7 @@ class Peer:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self) -> "Peer":
+    def start(self) -> Peer:
         if ws.WSAStartup(ws.MAKEWORD(2, 2), ws.WSADATA()) != 0:
             raise OSError("WSAStartup failed")
         try:
@@ -107,7 +107,7 @@ class Peer:
             self._thread = None
             ws.WSACleanup()
 
-    def __enter__(self) -> "Peer":
+    def __enter__(self) -> Peer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -312,7 +312,7 @@ class HalfCloseFirstPeer(Peer):
         self.close(s)
 
 
-PEERS = {
+PEERS: Dict[str, Type[Peer]] = {
     "echo": EchoPeer,
     "reply_after_fin": ReplyAfterFinPeer,
     "reset": ResetPeer,
