@@ -33,6 +33,10 @@ _LARGEST_DRAIN = 16 << 20
 DEFAULT_EXIT_TIMEOUT = 30.0
 _INT_MAX = (1 << 31) - 1
 
+# FIONBIO as the `long` ioctlsocket takes: Windows' value has the top bit set
+# and its long is 32 bits, so it is negative there, as it is in C.
+_FIONBIO: int = _ws._c_long(lib.FIONBIO, "cmd")  # type: ignore[assignment]
+
 Timeout = Optional[float]
 
 
@@ -147,7 +151,7 @@ class Connection:
         blocking = 0 if timeout == 0 else 1
         ms = ffi.new("uint32_t *", 0 if not timeout else max(1, _timeout_ms(timeout)))
         arg = ffi.new("unsigned long *", 1 - blocking)
-        if (lib.ps_ioctlsocket(handle, lib.FIONBIO, arg) != 0
+        if (lib.ps_ioctlsocket(handle, _FIONBIO, arg) != 0
                 or lib.ps_setsockopt(handle, lib.SOL_SOCKET, lib.SO_RCVTIMEO, ms, 4) != 0
                 or lib.ps_setsockopt(handle, lib.SOL_SOCKET, lib.SO_SNDTIMEO, ms, 4) != 0):
             raise self._error("settimeout")
@@ -258,7 +262,7 @@ class Connection:
             if timeout == 0:
                 # Blocking again, with no time to wait: what has arrived is
                 # drained, and a missing FIN is a TimeoutError.
-                lib.ps_ioctlsocket(handle, lib.FIONBIO, ffi.new("unsigned long *", 0))
+                lib.ps_ioctlsocket(handle, _FIONBIO, ffi.new("unsigned long *", 0))
             # 0: the FIN came and the socket is closed; 1: the buffer filled
             # first and the socket is open; -1: failed, and closed.
             ret = lib.ps_disconnect(handle, buf, size, got, _remaining_ms(deadline))
