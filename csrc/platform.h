@@ -51,6 +51,10 @@
 
 #include "portsock.h"
 
+/* A compile-time check every compiler here takes (MSVC knows _Static_assert
+   only under /std:c11, which Python's build does not pass). */
+#define PS_STATIC_ASSERT(cond, name) typedef char ps_static_assert_##name[(cond) ? 1 : -1]
+
 /* Backend-internal helpers shared by posix.c, win32.c and addr.c (not part of
    the public API). */
 int ps_wsa_from_errno(int err);

@@ -14,15 +14,15 @@
 
 /* Handles cross the API as ps_socket; the conversion must be lossless both
    ways, including INVALID_SOCKET, or a handle could silently become another. */
-_Static_assert(sizeof(ps_socket) == sizeof(SOCKET), "ps_socket must hold a SOCKET");
-_Static_assert((SOCKET)PS_INVALID_SOCKET == INVALID_SOCKET, "INVALID_SOCKET differs");
-_Static_assert(PS_SOCKET_ERROR == SOCKET_ERROR, "SOCKET_ERROR differs");
-_Static_assert(PS_SD_SEND == SD_SEND, "SD_SEND differs");
-_Static_assert(sizeof(((ps_wsadata *)0)->szDescription) == sizeof(((WSADATA *)0)->szDescription),
-               "szDescription size differs");
-_Static_assert(sizeof(((ps_wsadata *)0)->szSystemStatus) == sizeof(((WSADATA *)0)->szSystemStatus),
-               "szSystemStatus size differs");
-_Static_assert(sizeof(unsigned long) == sizeof(u_long), "u_long is not unsigned long");
+PS_STATIC_ASSERT(sizeof(ps_socket) == sizeof(SOCKET), socket_size);
+PS_STATIC_ASSERT((SOCKET)PS_INVALID_SOCKET == INVALID_SOCKET, invalid_socket);
+PS_STATIC_ASSERT(PS_SOCKET_ERROR == SOCKET_ERROR, socket_error);
+PS_STATIC_ASSERT(PS_SD_SEND == SD_SEND, sd_send);
+PS_STATIC_ASSERT(sizeof(((ps_wsadata *)0)->szDescription) == sizeof(((WSADATA *)0)->szDescription),
+                 description_size);
+PS_STATIC_ASSERT(sizeof(((ps_wsadata *)0)->szSystemStatus) == sizeof(((WSADATA *)0)->szSystemStatus),
+                 system_status_size);
+PS_STATIC_ASSERT(sizeof(unsigned long) == sizeof(u_long), u_long_size);
 
 #define SOCK(s) ((SOCKET)(s))
 
