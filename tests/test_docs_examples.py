@@ -92,7 +92,9 @@ def test_porting_md_client_and_server_programs_talk(tmp_path):
     import subprocess
     import sys
     import time
+
     from portsock import winsock as ws
+
     from conftest import loopback
     client_src, server_src = _porting_programs()[1]
     (tmp_path / "client.py").write_text(client_src)

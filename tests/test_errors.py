@@ -20,6 +20,7 @@ from typing import Iterator, Optional, Tuple
 import pytest
 
 from portsock import winsock as ws
+
 from conftest import connected_pair, loopback
 
 TIMEOUT_MS = 3000

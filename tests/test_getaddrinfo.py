@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 import pytest
 
 from portsock import winsock as ws
+
 from conftest import listener
 
 

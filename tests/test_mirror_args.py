@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, List, Tuple
 import pytest
 
 from portsock import winsock as ws
+
 from conftest import connected_pair, loopback
 
 INT_MAX = (1 << 31) - 1
@@ -274,7 +275,7 @@ FORGED_IDS = ["0", "1", "4", "0xdeadbeef", "INVALID_SOCKET", "-1", "-2", "2**63"
 
 
 def _assert_not_a_socket(h: int) -> None:
-    for name, fn in HANDLE_CALLS + HANDLE_FIRST_CALLS:
+    for _name, fn in HANDLE_CALLS + HANDLE_FIRST_CALLS:
         ws.WSASetLastError(0)
         expect_error(fn(h), ws.WSAENOTSOCK)
     ws.WSASetLastError(0)

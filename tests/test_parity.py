@@ -221,7 +221,7 @@ def test_semantics_doc_is_current(parity: native.Results) -> None:
         # Only the column observed from this kernel's own sockets differs (the
         # page was generated on another kernel): informative, not a failure.
         warnings.warn("docs/semantics.md: this kernel's raw sockets differ from the page's; "
-                      "refresh it with %s" % semantics_doc.REFRESH)
+                      "refresh it with %s" % semantics_doc.REFRESH, stacklevel=1)
         return
     if current != text:
         diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(),

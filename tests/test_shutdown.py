@@ -14,6 +14,7 @@ from typing import Iterator, Tuple
 import pytest
 
 from portsock import winsock as ws
+
 from conftest import connected_pair, listener, loopback, run_in_thread
 
 TIMEOUT_MS = 3000

@@ -13,6 +13,7 @@ from typing import Callable, List, Tuple
 import pytest
 
 from portsock import winsock as ws
+
 from conftest import connected_pair, loopback
 
 V22 = ws.MAKEWORD(2, 2)

@@ -256,8 +256,7 @@ def iter_scenario(scenario: sc.Scenario) -> Iterator[str]:
     """The trace lines of one scenario, each as soon as its op has run."""
     runner = Runner()
     try:
-        for line in runner.run(scenario):
-            yield line
+        yield from runner.run(scenario)
     except Exception as e:  # reported as a line, so the comparison shows where
         yield trace_line("interp_error", "%s: %s" % (type(e).__name__, e), 0)
     finally:

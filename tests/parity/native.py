@@ -102,7 +102,7 @@ class WinePrefix:
         })
         self.env.pop("DISPLAY", None)
 
-    def init(self) -> "subprocess.Popen[bytes]":
+    def init(self) -> subprocess.Popen[bytes]:
         """Starts creating the prefix (wineboot); wait() on the result."""
         return subprocess.Popen([self.tools.wine, "wineboot", "--init"], env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -174,7 +174,7 @@ def _command(run: str, tools: Tools, out: str) -> List[str]:
 
 
 def run_all(tools: Tools, out: str, text: str, wine: Optional[WinePrefix],
-            runs=ALL_RUNS) -> "Results":
+            runs=ALL_RUNS) -> Results:
     """Runs every scenario of `text` in each run, all runs at once."""
     procs: Dict[str, Any] = {}
     started: Dict[str, float] = {}
@@ -215,8 +215,9 @@ def run_all(tools: Tools, out: str, text: str, wine: Optional[WinePrefix],
         errors = stderr.read().decode(errors="replace")
         for f in (stdin, stdout, stderr):
             f.close()
-        results.traces[run] = {name: [json.loads(l) if l.startswith("{") else {"call": "garbage", "ret": l, "err": 0}
-                                      for l in lines]
+        results.traces[run] = {name: [json.loads(text) if text.startswith("{")
+                                      else {"call": "garbage", "ret": text, "err": 0}
+                                      for text in lines]
                                for name, lines in sc.split_output(output).items()}
         if proc.returncode != 0:
             problems.append("%s (%s) exited with %s after %.1f s:\n%s"
@@ -238,7 +239,7 @@ class Results:
         return {"traces": self.traces, "seconds": self.seconds, "problems": self.problems}
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> "Results":
+    def from_json(cls, data: Dict[str, Any]) -> Results:
         r = cls()
         r.traces, r.seconds, r.problems = data["traces"], data.get("seconds", {}), data.get("problems", [])
         return r
@@ -248,7 +249,7 @@ class Results:
             json.dump(self.to_json(), f, indent=1)
 
     @classmethod
-    def load(cls, path: str) -> "Results":
+    def load(cls, path: str) -> Results:
         with open(path, encoding="utf-8") as f:
             return cls.from_json(json.load(f))
 

@@ -162,7 +162,7 @@ def split_output(text: str) -> Dict[str, List[str]]:
 SCENARIO_BUDGET = 30.0  # seconds a scenario may take before the watchdog ends the run
 
 
-def run_main(argv: List[str], iter_scenario: "Callable[[Scenario], Iterator[str]]") -> int:
+def run_main(argv: List[str], iter_scenario: Callable[[Scenario], Iterator[str]]) -> int:
     """The command line of an interpreter: `interp [SCENARIOS_FILE|-] [NAME ...]`
     prints "== NAME" and the scenario's trace lines, as tests/native/driver.c does."""
     import faulthandler

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from parity import scenarios as sc
-from parity import wine_differences as wd
+from parity import scenarios as sc, wine_differences as wd
 
 DOC_PATH = sc.ROOT + "/docs/semantics.md"
 REFRESH = "python tools/gen_semantics.py"

@@ -35,7 +35,8 @@ _CLEANUP_SOURCE = (
 _RESET_REASON = (
     "recv on a connection the peer reset (SO_LINGER {1,0} then closesocket) fails with "
     "WSAECONNRESET on Windows; Wine 8 reports a graceful end of stream instead.")
-_RESET_SOURCE = "SEMANTICS.md, Resets: 'recv after the peer's abortive close' (Wine dlls/ws2_32/tests/sock.c:10682-10694)"
+_RESET_SOURCE = ("SEMANTICS.md, Resets: 'recv after the peer's abortive close' "
+                 "(Wine dlls/ws2_32/tests/sock.c:10682-10694)")
 _GAI_REASON = (
     "Windows' getaddrinfo fails with WSANOTINITIALISED without a WSAStartup, like every Winsock "
     "call; Wine 8 resolves the name anyway.")
