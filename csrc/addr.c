@@ -147,7 +147,9 @@ const char *ps_inet_ntop(int af, const void *src, char *dst, size_t size)
         ps_set_last_error(PS_WSAEAFNOSUPPORT);
         return NULL;
     }
-    ret = inet_ntop(af, src, dst, size);
+    /* inet_ntop takes a socklen_t: a size_t above its range would wrap (2^32
+       to 0, a spurious "too small"). No address text needs more than 64. */
+    ret = inet_ntop(af, src, dst, size > 64 ? (socklen_t)64 : (socklen_t)size);
     if (ret == NULL)
         ps_set_last_error(PS_WSAEINVAL);
     return ret;

@@ -74,7 +74,9 @@ struct slot {
     /* Guarded by table_lock. */
     uint32_t gen;
     unsigned refs;       /* one for the open handle, one per call in progress */
-    int closing;
+    int closing;         /* written under table_lock with atomic stores: wait_ready
+                            also reads it without the lock (a plain write there
+                            would be a data race, which ThreadSanitizer reports) */
     int fd;
     int wake_rd, wake_wr; /* created on the first wait; -1 until then */
     int next_free;
@@ -159,7 +161,7 @@ static void release_locked(struct slot *sl, int index, int fds[3])
     fds[1] = sl->wake_rd;
     fds[2] = sl->wake_wr;
     sl->fd = sl->wake_rd = sl->wake_wr = -1;
-    sl->closing = 0;
+    __atomic_store_n(&sl->closing, 0, __ATOMIC_RELAXED);
     sl->next_free = free_head;
     free_head = index;
 }
@@ -184,7 +186,7 @@ static void release(struct slot *sl)
 /* Marks a slot closed and wakes its blocked calls. Caller holds table_lock. */
 static void close_locked(struct slot *sl, int index, int fds[3])
 {
-    sl->closing = 1;
+    __atomic_store_n(&sl->closing, 1, __ATOMIC_RELEASE);
     if (++sl->gen == 0)
         sl->gen = 1;
     if (sl->wake_wr >= 0) {
@@ -197,22 +199,40 @@ static void close_locked(struct slot *sl, int index, int fds[3])
     release_locked(sl, index, fds);
 }
 
-/* Puts a new fd in a free slot; returns its handle, or PS_INVALID_SOCKET with
-   the fd closed. */
-static ps_socket register_fd(int fd, int type, int flags, unsigned rcvtimeo, unsigned sndtimeo)
+/* Puts a new fd in a free slot and returns its handle; PS_INVALID_SOCKET (the
+   last error set, the fd left open for the caller to close or keep) when the
+   table is full, or when the socket layer or the parent went away while the
+   fd was being made. parent is the listening slot of an accept, else NULL.
+
+   The last two are races with another thread, checked here under the table
+   lock because the caller's own checks came before the fd existed:
+   - the final WSACleanup ran between the caller's startup check and now: the
+     cleanup closed every socket it saw, and a socket registered after it
+     would outlive it, unreachable (closesocket says WSANOTINITIALISED) and
+     leaked until some later cleanup;
+   - closesocket (or the final cleanup) closed the listening socket while
+     accept was taking a connection off its queue: the accept was cancelled
+     (WSAEINTR, as for a blocked accept), and the connection goes the way of
+     the rest of the closed listener's queue. */
+static ps_socket register_fd(int fd, int type, int flags, unsigned rcvtimeo, unsigned sndtimeo,
+                             const struct slot *parent)
 {
     int index;
     struct slot *sl;
     ps_socket h;
 
     pthread_mutex_lock(&table_lock);
+    if ((parent != NULL && parent->closing) || startup_count == 0) {
+        pthread_mutex_unlock(&table_lock);
+        last_error = parent != NULL && parent->closing ? PS_WSAEINTR : PS_WSANOTINITIALISED;
+        return PS_INVALID_SOCKET;
+    }
     if (free_head >= 0) {
         index = free_head;
         free_head = slot_at(index)->next_free;
     } else {
         if (slot_count == MAX_CHUNKS * CHUNK_SLOTS) {
             pthread_mutex_unlock(&table_lock);
-            close(fd);
             last_error = PS_WSAEMFILE;
             return PS_INVALID_SOCKET;
         }
@@ -220,7 +240,6 @@ static ps_socket register_fd(int fd, int type, int flags, unsigned rcvtimeo, uns
             struct slot *chunk = calloc(CHUNK_SLOTS, sizeof *chunk);
             if (chunk == NULL) {
                 pthread_mutex_unlock(&table_lock);
-                close(fd);
                 last_error = PS_WSAENOBUFS;
                 return PS_INVALID_SOCKET;
             }
@@ -232,7 +251,7 @@ static ps_socket register_fd(int fd, int type, int flags, unsigned rcvtimeo, uns
     }
     sl = slot_at(index);
     sl->refs = 1;
-    sl->closing = 0;
+    __atomic_store_n(&sl->closing, 0, __ATOMIC_RELAXED);
     sl->fd = fd;
     sl->wake_rd = sl->wake_wr = -1;
     sl->type = type;
@@ -267,15 +286,6 @@ static int64_t now_ms(void)
 static int64_t deadline_after(int64_t timeout_ms)
 {
     return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-}
-
-static int64_t earlier(int64_t a, int64_t b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    return a < b ? a : b;
 }
 
 static int make_wake_fds(int *rd, int *wr)
@@ -349,12 +359,16 @@ static int wait_ready(struct slot *sl, short events, int64_t deadline)
     }
 }
 
-/* The deadline of one blocking call: the socket's own timeout and the caller's,
-   whichever ends first. */
+/* The deadline of one blocking call. A one-call path (ps_sendall, ps_drain,
+   ps_disconnect) given a deadline keeps that one alone, as the Windows backend
+   does (it waits in select, which no SO_RCVTIMEO/SO_SNDTIMEO shortens): a
+   disconnect(timeout=5) on a connection whose own timeout is 0.3 s waits 5 s
+   for the peer's FIN. Without one, the socket's own timeout applies. */
 static int64_t call_deadline(unsigned sock_timeout_ms, int64_t caller_deadline)
 {
-    int64_t own = sock_timeout_ms ? now_ms() + sock_timeout_ms : -1;
-    return earlier(own, caller_deadline);
+    if (caller_deadline >= 0)
+        return caller_deadline;
+    return sock_timeout_ms ? now_ms() + sock_timeout_ms : -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -527,9 +541,11 @@ ps_socket ps_socket_open(int af, int type, int protocol)
     }
     no_sigpipe(fd);
     {
-        ps_socket h = register_fd(fd, type, 0, 0, 0);
+        ps_socket h = register_fd(fd, type, 0, 0, 0, NULL);
         if (h != PS_INVALID_SOCKET)
             last_error = 0;
+        else
+            close(fd);
         return h;
     }
 }
@@ -695,17 +711,20 @@ ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
         return PS_INVALID_SOCKET;
     }
     no_sigpipe(fd);
+    /* Winsock's accepted socket inherits the listening socket's properties. */
+    h = register_fd(fd, sl->type, F_CONNECTED | (atomic_load(&sl->flags) & F_NONBLOCK),
+                    atomic_load(&sl->rcvtimeo), atomic_load(&sl->sndtimeo), sl);
+    release(sl);
+    if (h == PS_INVALID_SOCKET) {
+        close(fd);   /* the caller never saw it: the peer gets a reset */
+        return PS_INVALID_SOCKET;
+    }
     if (addr != NULL) {
         int n = (int)len < *addrlen ? (int)len : *addrlen;
         memcpy(addr, &ss, (size_t)n);
         *addrlen = (int)len;
     }
-    /* Winsock's accepted socket inherits the listening socket's properties. */
-    h = register_fd(fd, sl->type, F_CONNECTED | (atomic_load(&sl->flags) & F_NONBLOCK),
-                    atomic_load(&sl->rcvtimeo), atomic_load(&sl->sndtimeo));
-    release(sl);
-    if (h != PS_INVALID_SOCKET)
-        last_error = 0;
+    last_error = 0;
     return h;
 }
 
@@ -807,10 +826,13 @@ static ssize_t send_some(struct slot *sl, const void *buf, size_t len, int flags
     for (;;) {
         ssize_t n;
         int code;
+        /* send(s, NULL, 0, 0) is valid; NULL + 0 is not (C's undefined
+           behaviour, which UBSan reports). */
+        const char *p = buf != NULL ? (const char *)buf + done : NULL;
         if (to)
-            n = sendto(sl->fd, (const char *)buf + done, len - done, flags | MSG_NOSIGNAL, to, tolen);
+            n = sendto(sl->fd, p, len - done, flags | MSG_NOSIGNAL, to, tolen);
         else
-            n = send(sl->fd, (const char *)buf + done, len - done, flags | MSG_NOSIGNAL);
+            n = send(sl->fd, p, len - done, flags | MSG_NOSIGNAL);
         if (n >= 0) {
             done += (size_t)n;
             if (done == len || sl->type != SOCK_STREAM || has_flag(sl, F_NONBLOCK))
@@ -1101,6 +1123,17 @@ static int read_dword(const void *optval, int optlen, unsigned *out)
     return 0;
 }
 
+/* Winsock knows the option levels of its providers only: any other level is
+   WSAEINVAL for setsockopt and getsockopt alike (Wine 8.0, whose ws2_32 is
+   fitted to tests that pass on Windows, says so for levels 12345, -1 and
+   0x7fffffff). Linux would pass it to the protocol, which answers ENOPROTOOPT
+   or EOPNOTSUPP. */
+static int known_level(int level)
+{
+    return level == SOL_SOCKET || level == IPPROTO_IP || level == IPPROTO_IPV6 ||
+           level == IPPROTO_TCP || level == IPPROTO_UDP;
+}
+
 int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
 {
     struct slot *sl = acquire(s);
@@ -1109,6 +1142,8 @@ int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int o
         return PS_SOCKET_ERROR;
     if (optval == NULL || optlen < 0)
         code = PS_WSAEFAULT;
+    else if (!known_level(level))
+        code = PS_WSAEINVAL;
     else if (level == SOL_SOCKET && optname == SO_LINGER) {
         struct winsock_linger wl;
         struct linger native;
@@ -1155,6 +1190,8 @@ int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen
         return PS_SOCKET_ERROR;
     if (optval == NULL || optlen == NULL || *optlen < 0)
         code = PS_WSAEFAULT;
+    else if (!known_level(level))
+        code = PS_WSAEINVAL;
     else if (level == SOL_SOCKET && optname == SO_LINGER) {
         struct winsock_linger wl;
         struct linger native;
@@ -1472,7 +1509,8 @@ ps_socket ps_adopt(intptr_t native)
     }
     no_sigpipe(fd);
     {
-        ps_socket h = register_fd(fd, type, flags, 0, 0);
+        /* On failure the fd stays open, as promised: the caller still owns it. */
+        ps_socket h = register_fd(fd, type, flags, 0, 0, NULL);
         if (h != PS_INVALID_SOCKET)
             last_error = 0;
         return h;

@@ -1,0 +1,296 @@
+"""Bad input for the mirror and the Pythonic layer: the cases, and the child
+process that runs one of them.
+
+    python tests/badinput_child.py CASE_NAME
+
+Each case is an expression evaluated with these names bound:
+    ws, portsock         the modules
+    s, srv               a connected loopback TCP pair (mirror handles)
+    lst                  a listening socket
+    conn                 a portsock.Connection to an echo peer
+    big                  1 MiB of "a" (a huge host or service name)
+and the outcome it must have:
+    ("ret", R, E)        returns R with WSAGetLastError() == E
+    ("ret_any_err", R)   returns R (the error code is checked elsewhere)
+    ("raises", "Name")   raises that exception class (TypeError, ValueError, ...)
+    ("winerror", E)      raises a portsock.WinsockError with winerror E
+A case with setup "none" runs before WSAStartup.
+
+The child prints one JSON line {"ok": ..., "got": ...} and exits 0, whatever
+the outcome; any other exit status (a signal: a crash) or a hang (the
+parent's timeout) is a failure of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+
+class Case(NamedTuple):
+    name: str
+    expr: str
+    expected: Tuple[Any, ...]
+    setup: str = "full"          # "full" or "none"
+    xfail: Optional[str] = None  # a known bug: the reason (reported, not fixed here)
+
+
+NOTSOCK, FAULT, INVAL, OPNOTSUPP, NOPROTOOPT = 10038, 10014, 10022, 10045, 10042
+AFNOSUPPORT, NOTINIT, HOST_NOT_FOUND, TYPE_NOT_FOUND = 10047, 10093, 11001, 10109
+SOCKTNOSUPPORT, VERNOTSUPPORTED = 10044, 10092
+INVALID = (1 << 64) - 1
+R = "ret"
+
+CASES: List[Case] = [
+    # -- handles: wrong types, huge, negative, forged ----------------------------
+    Case("send_handle_str", "ws.send('s', b'x', 1, 0)", ("raises", "TypeError")),
+    Case("send_handle_none", "ws.send(None, b'x', 1, 0)", ("raises", "TypeError")),
+    Case("send_handle_float", "ws.send(float(s), b'x', 1, 0)", ("raises", "TypeError")),
+    Case("send_handle_huge", "ws.send(1 << 70, b'x', 1, 0)", (R, -1, NOTSOCK)),
+    Case("send_handle_negative", "ws.send(-5, b'x', 1, 0)", (R, -1, NOTSOCK)),
+    Case("send_handle_hugely_negative", "ws.send(-(1 << 200), b'x', 1, 0)", (R, -1, NOTSOCK)),
+    Case("recv_handle_zero", "ws.recv(0, bytearray(4), 4, 0)", (R, -1, NOTSOCK)),
+    Case("recv_handle_fd_number", "ws.recv(3, bytearray(4), 4, 0)", (R, -1, NOTSOCK)),
+    Case("recv_handle_forged_generation", "ws.recv(s ^ (1 << 30), bytearray(4), 4, 0)", (R, -1, NOTSOCK)),
+    Case("closesocket_invalid", "ws.closesocket(ws.INVALID_SOCKET)", (R, -1, NOTSOCK)),
+    Case("closesocket_deadbeef", "ws.closesocket(0xDEADBEEF)", (R, -1, NOTSOCK)),
+    Case("closesocket_2_200", "ws.closesocket(1 << 200)", (R, -1, NOTSOCK)),
+    Case("accept_handle_huge_bad_addrlen", "ws.accept(1 << 80, ws.sockaddr_in(), ws.c_int(-5))",
+         (R, INVALID, NOTSOCK)),
+    Case("send_before_startup", "ws.send(12345, b'x', 1, 0)", (R, -1, NOTINIT), setup="none"),
+    Case("socket_before_startup", "ws.socket(2, 1, 6)", (R, INVALID, NOTINIT), setup="none"),
+    Case("getaddrinfo_before_startup", "ws.getaddrinfo('localhost', '80', None, [])", (R, NOTINIT, NOTINIT),
+         setup="none"),
+
+    # -- send: buffers and lengths ------------------------------------------------
+    Case("send_str_buffer", "ws.send(s, 'text', 4, 0)", ("raises", "TypeError")),
+    Case("send_int_buffer", "ws.send(s, 12345, 4, 0)", ("raises", "TypeError")),
+    Case("send_none_buffer_len5", "ws.send(s, None, 5, 0)", (R, -1, FAULT)),
+    Case("send_none_buffer_len0", "ws.send(s, None, 0, 0)", (R, 0, 0)),
+    Case("send_len_beyond_buffer", "ws.send(s, b'abc', 4, 0)", (R, -1, FAULT)),
+    Case("send_len_negative", "ws.send(s, b'abc', -1, 0)", (R, -1, FAULT)),
+    Case("send_len_int_max_plus_1", "ws.send(s, b'abc', 2**31, 0)", (R, -1, FAULT)),
+    Case("send_len_2_64", "ws.send(s, b'abc', 2**64, 0)", (R, -1, FAULT)),
+    Case("send_len_str", "ws.send(s, b'abc', '3', 0)", ("raises", "TypeError")),
+    Case("send_noncontiguous", "ws.send(s, memoryview(b'abcdef')[::2], 3, 0)", ("raises", "TypeError")),
+    Case("send_flags_2_40", "ws.send(s, b'abc', 3, 2**40)", (R, -1, OPNOTSUPP)),
+    Case("send_flags_unknown_bits", "ws.send(s, b'abc', 3, 0x7F00)", (R, -1, OPNOTSUPP)),
+    Case("send_readonly_memoryview_ok", "ws.send(s, memoryview(b'abc'), 3, 0)", (R, 3, 0)),
+
+    # -- recv: buffers and lengths ------------------------------------------------
+    Case("recv_into_bytes", "ws.recv(s, b'....', 4, 0)", ("raises", "TypeError")),
+    Case("recv_into_str", "ws.recv(s, '....', 4, 0)", ("raises", "TypeError")),
+    Case("recv_into_readonly_view", "ws.recv(s, memoryview(b'....'), 4, 0)", ("raises", "TypeError")),
+    Case("recv_into_noncontiguous", "ws.recv(s, memoryview(bytearray(8))[::2], 4, 0)", ("raises", "TypeError")),
+    Case("recv_none_buffer_len10", "ws.recv(s, None, 10, 0)", (R, -1, FAULT)),
+    Case("recv_len_beyond_buffer", "ws.recv(s, bytearray(4), 5, 0)", (R, -1, FAULT)),
+    Case("recv_len_negative", "ws.recv(s, bytearray(4), -4, 0)", (R, -1, FAULT)),
+    Case("recv_len_int_max_plus_1", "ws.recv(s, bytearray(4), 2**31, 0)", (R, -1, FAULT)),
+    Case("recv_flags_2_33", "ws.recv(s, bytearray(4), 4, 2**33)", (R, -1, OPNOTSUPP)),
+    Case("recv_flags_unknown_bits", "ws.recv(s, bytearray(4), 4, 0x7F00)", (R, -1, OPNOTSUPP)),
+    Case("recvfrom_fromlen_int", "ws.recvfrom(s, bytearray(4), 4, 0, ws.sockaddr_in(), 5)", ("raises", "TypeError")),
+    Case("sendto_tolen_negative_udp",
+         "(lambda u: ws.sendto(u, b'x', 1, 0, ws.sockaddr_in(ws.AF_INET, ws.htons(9), "
+         "ws.in_addr(ws.inet_addr('127.0.0.1'))), -5))(ws.socket(2, 2, 17))", (R, -1, FAULT)),
+
+    # -- shutdown -------------------------------------------------------------------
+    Case("shutdown_how_3", "ws.shutdown(s, 3)", (R, -1, INVAL)),
+    Case("shutdown_how_negative", "ws.shutdown(s, -1)", (R, -1, INVAL)),
+    Case("shutdown_how_deadbeef", "ws.shutdown(s, 0xDEADBEEF)", (R, -1, INVAL)),
+    Case("shutdown_how_2_40", "ws.shutdown(s, 2**40)", (R, -1, INVAL)),
+    Case("shutdown_how_none", "ws.shutdown(s, None)", ("raises", "TypeError")),
+
+    # -- options and ioctls ------------------------------------------------------------
+    Case("setsockopt_level_2_40", "ws.setsockopt(s, 2**40, ws.SO_LINGER, 1, 4)", (R, -1, INVAL)),
+    Case("setsockopt_level_unknown", "ws.setsockopt(s, 12345, 1, 1, 4)", (R, -1, INVAL)),
+    Case("getsockopt_level_unknown", "ws.getsockopt(s, 12345, 1, ws.DWORD(), ws.c_int(4))", (R, -1, INVAL)),
+    Case("setsockopt_level_negative", "ws.setsockopt(s, -1, 1, 1, 4)", (R, -1, INVAL)),
+    Case("setsockopt_optname_unknown", "ws.setsockopt(s, ws.SOL_SOCKET, 12345, 1, 4)", (R, -1, NOPROTOOPT)),
+    Case("setsockopt_optname_negative", "ws.setsockopt(s, ws.IPPROTO_TCP, -1, 1, 4)", (R, -1, NOPROTOOPT)),
+    Case("getsockopt_optname_unknown", "ws.getsockopt(s, ws.SOL_SOCKET, 12345, ws.DWORD(), ws.c_int(4))",
+         (R, -1, NOPROTOOPT)),
+    Case("setsockopt_optval_none", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_KEEPALIVE, None, 4)", (R, -1, FAULT)),
+    Case("setsockopt_optval_str", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_KEEPALIVE, 'on', 4)",
+         ("raises", "TypeError")),
+    Case("setsockopt_optlen_beyond_value", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_KEEPALIVE, b'\\x01', 4)",
+         (R, -1, FAULT)),
+    Case("setsockopt_optlen_negative", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_KEEPALIVE, 1, -4)", (R, -1, FAULT)),
+    Case("setsockopt_optlen_2_40", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_KEEPALIVE, 1, 2**40)", (R, -1, FAULT)),
+    Case("setsockopt_linger_short", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_LINGER, ws.LINGER(1, 0), 2)",
+         (R, -1, FAULT)),
+    Case("setsockopt_value_2_80", "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_KEEPALIVE, 2**80, 4)", (R, -1, FAULT)),
+    Case("setsockopt_rcvtimeo_huge_bytes",
+         "ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_RCVTIMEO, b'\\xff' * 4096, 4096)", (R, 0, 0)),
+    Case("getsockopt_optlen_int", "ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, ws.DWORD(), 4)",
+         ("raises", "TypeError")),
+    Case("getsockopt_optval_bytes", "ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, b'....', ws.c_int(4))",
+         ("raises", "TypeError")),
+    Case("getsockopt_optlen_beyond_value", "ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, ws.DWORD(), ws.c_int(64))",
+         (R, -1, FAULT)),
+    Case("getsockopt_optlen_negative", "ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, ws.DWORD(), ws.c_int(-1))",
+         (R, -1, FAULT)),
+    Case("getsockopt_optlen_below_int_min", "ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, ws.DWORD(), ws.c_int(-2**40))",
+         (R, -1, FAULT), xfail="winsock.getsockopt: ffi.new('int *', optlen.value) raises OverflowError "
+                               "below INT_MIN (found by tools/fuzz_mirror.py)"),
+    Case("getsockopt_optval_none", "ws.getsockopt(s, ws.SOL_SOCKET, ws.SO_TYPE, None, ws.c_int(4))",
+         (R, -1, FAULT)),
+    Case("ioctlsocket_cmd_2_70", "ws.ioctlsocket(s, 2**70, 1)", (R, -1, OPNOTSUPP)),
+    Case("ioctlsocket_cmd_unknown", "ws.ioctlsocket(s, 0x12345, ws.u_long())", (R, -1, OPNOTSUPP)),
+    Case("ioctlsocket_argp_none", "ws.ioctlsocket(s, ws.FIONBIO, None)", (R, -1, FAULT)),
+    Case("ioctlsocket_argp_str", "ws.ioctlsocket(s, ws.FIONBIO, 'yes')", ("raises", "TypeError")),
+
+    # -- addresses -----------------------------------------------------------------------
+    Case("connect_name_none", "ws.connect(ws.socket(2, 1, 6), None, 16)", (R, -1, FAULT)),
+    Case("connect_name_str", "ws.connect(ws.socket(2, 1, 6), '127.0.0.1', 16)", ("raises", "TypeError")),
+    Case("connect_namelen_negative", "ws.connect(ws.socket(2, 1, 6), ws.sockaddr_in(2), -16)", (R, -1, FAULT)),
+    Case("connect_namelen_2_40", "ws.connect(ws.socket(2, 1, 6), ws.sockaddr_in(2), 2**40)", (R, -1, FAULT)),
+    Case("connect_family_mismatch", "ws.connect(ws.socket(2, 1, 6), ws.sockaddr_in(ws.AF_INET6), 16)",
+         (R, -1, AFNOSUPPORT)),
+    Case("bind_namelen_2_40", "ws.bind(ws.socket(2, 1, 6), ws.sockaddr_in(2), 2**40)", (R, -1, FAULT)),
+    Case("accept_addr_str", "ws.accept(lst, 'x', None)", ("raises", "TypeError")),
+    Case("getsockname_namelen_negative", "ws.getsockname(s, ws.sockaddr_in(), ws.c_int(-1))", (R, -1, FAULT)),
+    Case("socket_af_2_40", "ws.socket(2**40, 1, 6)", (R, INVALID, AFNOSUPPORT)),
+    Case("socket_af_str", "ws.socket('2', 1, 6)", ("raises", "TypeError")),
+    Case("socket_type_999", "ws.socket(2, 999, 0)", (R, INVALID, SOCKTNOSUPPORT)),
+
+    # -- names: NUL bytes, huge names, wrong types -------------------------------------------
+    Case("getaddrinfo_host_1mb", "ws.getaddrinfo(big, '80', None, [])", (R, HOST_NOT_FOUND, HOST_NOT_FOUND)),
+    Case("getaddrinfo_service_1mb", "ws.getaddrinfo('localhost', big, None, [])", (R, TYPE_NOT_FOUND, TYPE_NOT_FOUND)),
+    Case("getaddrinfo_host_nul", "ws.getaddrinfo('local\\0host', '80', None, [])", (R, HOST_NOT_FOUND, HOST_NOT_FOUND)),
+    Case("getaddrinfo_service_nul", "ws.getaddrinfo('localhost', '8\\0', None, [])",
+         (R, TYPE_NOT_FOUND, TYPE_NOT_FOUND)),
+    Case("getaddrinfo_host_lone_surrogate", "ws.getaddrinfo('\\udcff', None, None, [])",
+         (R, HOST_NOT_FOUND, HOST_NOT_FOUND)),
+    Case("getaddrinfo_host_bytes", "ws.getaddrinfo(b'localhost', '80', None, [])", ("raises", "TypeError")),
+    Case("getaddrinfo_result_none", "ws.getaddrinfo('localhost', '80', None, None)", ("raises", "TypeError")),
+    Case("getaddrinfo_hints_dict", "ws.getaddrinfo('localhost', '80', {'ai_family': 2}, [])", ("raises", "TypeError")),
+    Case("getaddrinfo_family_2_40", "ws.getaddrinfo('localhost', '80', ws.ADDRINFOA(ai_family=2**40), [])",
+         (R, INVAL, INVAL)),
+    Case("getaddrinfo_family_unknown", "ws.getaddrinfo('localhost', '80', ws.ADDRINFOA(ai_family=12345), [])",
+         (R, AFNOSUPPORT, AFNOSUPPORT)),
+    Case("getaddrinfo_socktype_999", "ws.getaddrinfo('localhost', '80', ws.ADDRINFOA(ai_socktype=999), [])",
+         (R, SOCKTNOSUPPORT, SOCKTNOSUPPORT)),
+    Case("getaddrinfo_flags_all_bits", "ws.getaddrinfo('localhost', '80', ws.ADDRINFOA(ai_flags=-1), [])",
+         (R, INVAL, INVAL)),
+    Case("inet_pton_1mb", "ws.inet_pton(ws.AF_INET, big, ws.in_addr())", (R, 0, INVAL)),
+    Case("inet_pton_nul", "ws.inet_pton(ws.AF_INET, '1.2.3.4\\0junk', ws.in_addr())", (R, 0, INVAL)),
+    Case("inet_pton_family_2_40", "ws.inet_pton(2**40, '1.2.3.4', ws.in_addr())", (R, -1, AFNOSUPPORT)),
+    Case("inet_addr_1mb", "ws.inet_addr(big)", ("ret_any_err", 0xFFFFFFFF)),
+    Case("inet_ntop_short_address", "ws.inet_ntop(ws.AF_INET, b'\\x01\\x02', None)", (R, None, FAULT)),
+    Case("inet_ntop_size_beyond_buffer", "ws.inet_ntop(ws.AF_INET, b'\\x01\\x02\\x03\\x04', bytearray(4), 2**40)",
+         (R, None, FAULT)),
+    Case("inet_ntop_huge_size_no_buffer", "ws.inet_ntop(ws.AF_INET, b'\\x01\\x02\\x03\\x04', None, 2**40)",
+         ("ret_any_err", "1.2.3.4"),
+         xfail="winsock.inet_ntop allocates StringBufSize bytes when pStringBuf is None: MemoryError"),
+    Case("wsastartup_version_2_20", "ws.WSAStartup(2**20, ws.WSADATA())", ("ret_any_err", VERNOTSUPPORTED)),
+    Case("wsastartup_data_wrong_type", "ws.WSAStartup(0x202, {})", ("raises", "TypeError")),
+    Case("htons_str", "ws.htons('80')", ("raises", "TypeError")),
+
+    # -- the Pythonic layer --------------------------------------------------------------------
+    Case("py_connect_host_1mb", "portsock.connect(big, 80)", ("raises", "ValueError")),
+    Case("py_connect_host_nul", "portsock.connect('127.0.0.1\\0x', 80)", ("raises", "ValueError")),
+    Case("py_connect_host_bytes", "portsock.connect(b'127.0.0.1', 80)", ("raises", "TypeError")),
+    Case("py_connect_port_negative", "portsock.connect('127.0.0.1', -1)", ("raises", "ValueError")),
+    Case("py_connect_port_2_70", "portsock.connect('127.0.0.1', 2**70)", ("raises", "ValueError")),
+    Case("py_connect_port_str", "portsock.connect('127.0.0.1', '80')", ("raises", "TypeError")),
+    Case("py_connect_timeout_negative", "portsock.connect('127.0.0.1', 80, timeout=-1)", ("raises", "ValueError")),
+    Case("py_connect_timeout_nan", "portsock.connect('127.0.0.1', 80, timeout=float('nan'))",
+         ("raises", "ValueError")),
+    Case("py_connect_timeout_str", "portsock.connect('127.0.0.1', 80, timeout='1')", ("raises", "TypeError")),
+    Case("py_connect_family_unknown", "portsock.connect('127.0.0.1', 80, family=12345)", ("raises", "ValueError")),
+    Case("py_connect_unknown_host", "portsock.connect('no-such-host.invalid', 80, timeout=5)",
+         ("winerror", HOST_NOT_FOUND)),
+    Case("py_connect_timeout_inf", "portsock.connect('127.0.0.1', 1, timeout=float('inf'))",
+         ("raises", "ValueError|ConnectionRefusedError"),
+         xfail="_connection._timeout_ms: math.ceil(inf) raises OverflowError"),
+    Case("py_send_str", "conn.send('text')", ("raises", "TypeError")),
+    Case("py_send_none", "conn.send(None)", ("raises", "TypeError")),
+    # BufferError, as the stdlib socket raises for a non-contiguous buffer.
+    Case("py_sendall_noncontiguous", "conn.sendall(memoryview(b'abcdef')[::2])", ("raises", "TypeError|BufferError")),
+    Case("py_send_flags_negative", "conn.send(b'x', -1)", ("winerror", OPNOTSUPP)),
+    Case("py_send_flags_2_40", "conn.send(b'x', 2**40)", ("raises", "ValueError|WinsockError"),
+         xfail="Connection.send/sendall/recv/recv_into pass flags to cffi unchecked: OverflowError"),
+    Case("py_recv_negative", "conn.recv(-1)", ("raises", "ValueError")),
+    Case("py_recv_str", "conn.recv('10')", ("raises", "TypeError")),
+    Case("py_recv_into_bytes", "conn.recv_into(b'....')", ("raises", "TypeError")),
+    Case("py_recv_into_readonly", "conn.recv_into(memoryview(b'....'))", ("raises", "TypeError")),
+    Case("py_recv_into_nbytes_beyond", "conn.recv_into(bytearray(4), 5)", ("raises", "ValueError")),
+    Case("py_recv_into_nbytes_negative", "conn.recv_into(bytearray(4), -1)", ("raises", "ValueError")),
+    Case("py_shutdown_how_3", "conn.shutdown(3)", ("raises", "ValueError")),
+    Case("py_shutdown_how_str", "conn.shutdown('send')", ("raises", "ValueError")),
+    Case("py_settimeout_negative", "conn.settimeout(-0.5)", ("raises", "ValueError")),
+    Case("py_settimeout_str", "conn.settimeout('1')", ("raises", "TypeError")),
+    Case("py_disconnect_timeout_str", "conn.disconnect(timeout='1')", ("raises", "TypeError")),
+    Case("py_disconnect_timeout_negative", "conn.disconnect(timeout=-1)", ("raises", "ValueError")),
+    Case("py_from_socket_int", "portsock.Connection.from_socket(3)", ("raises", "TypeError")),
+]
+
+BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}
+assert len(BY_NAME) == len(CASES), "duplicate case names"
+
+
+def _matches(expected: Tuple[Any, ...], got: Dict[str, Any]) -> bool:
+    kind = expected[0]
+    if kind == "ret":
+        return got.get("ret") == expected[1] and got.get("err") == expected[2]
+    if kind == "ret_any_err":
+        return "ret" in got and got["ret"] == expected[1]
+    if kind == "raises":
+        return any(name in got.get("mro", []) for name in expected[1].split("|"))
+    if kind == "winerror":
+        return "WinsockError" in got.get("mro", []) and got.get("winerror") == expected[1]
+    raise ValueError(kind)
+
+
+def _listener(ws: Any) -> Tuple[int, Any]:
+    lst = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+    addr = ws.sockaddr_in(ws.AF_INET, 0, ws.in_addr(ws.inet_addr("127.0.0.1")))
+    assert ws.bind(lst, addr, ws.sizeof(addr)) == 0 and ws.listen(lst, 4) == 0
+    bound = ws.sockaddr_in()
+    assert ws.getsockname(lst, bound, ws.c_int(ws.sizeof(bound))) == 0
+    return lst, bound
+
+
+def run(case: Case) -> Dict[str, Any]:
+    import portsock
+    from portsock import winsock as ws
+
+    env: Dict[str, Any] = {"ws": ws, "portsock": portsock, "big": "a" * (1 << 20)}
+    peer = conn = None
+    if case.setup == "full":
+        assert ws.WSAStartup(ws.MAKEWORD(2, 2), ws.WSADATA()) == 0
+        env["lst"], bound = _listener(ws)
+        env["s"] = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+        assert ws.connect(env["s"], bound, ws.sizeof(bound)) == 0
+        env["srv"] = ws.accept(env["lst"], None, None)
+        assert env["srv"] != ws.INVALID_SOCKET
+        for h in (env["s"], env["srv"]):   # nothing may block for long
+            ws.setsockopt(h, ws.SOL_SOCKET, ws.SO_RCVTIMEO, ws.DWORD(2000), 4)
+            ws.setsockopt(h, ws.SOL_SOCKET, ws.SO_SNDTIMEO, ws.DWORD(2000), 4)
+        if "conn" in case.expr:
+            from portsock.testing import EchoPeer
+            peer = EchoPeer(timeout=10).start()
+            conn = env["conn"] = portsock.connect(*peer.address, timeout=5)
+    got: Dict[str, Any]
+    try:
+        ret = eval(case.expr, env)
+        got = {"ret": ret, "err": ws.WSAGetLastError()}
+    except BaseException as e:   # noqa: B902 - the outcome under test
+        got = {"raised": type(e).__name__, "mro": [k.__name__ for k in type(e).__mro__],
+               "message": str(e)[:200], "winerror": getattr(e, "winerror", None)}
+    if conn is not None:
+        conn.close()
+    if peer is not None:
+        peer.stop()
+    return {"ok": _matches(case.expected, got), "got": got}
+
+
+def main() -> int:
+    result = run(BY_NAME[sys.argv[1]])
+    print(json.dumps(result, default=repr))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

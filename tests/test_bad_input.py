@@ -1,0 +1,63 @@
+"""Bad input, each case in a child process of its own (tests/badinput_child.py
+has the cases): wrong types, None, str for bytes, read-only and non-contiguous
+buffers, lengths beyond the buffer, negative or above INT_MAX, huge and
+negative handles, out-of-range how/flags/levels/options, NUL bytes and 1 MB
+host and service names, for the mirror and the Pythonic layer.
+
+Every case must end with its Winsock error return or a TypeError/ValueError
+(as badinput_child.CASES says), and its process must exit normally within
+CASE_TIMEOUT: a crash (a signal) or a hang fails the case. The children run a
+few at a time, all started by the first test that needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict
+
+import badinput_child
+import pytest
+from badinput_child import CASES, Case
+
+CHILD = os.path.abspath(badinput_child.__file__)
+CASE_TIMEOUT = 60.0
+PARALLEL = max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def _run_one(case: Case) -> Dict[str, Any]:
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, CHILD, case.name], capture_output=True, text=True,
+                              timeout=CASE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"status": "hang", "seconds": CASE_TIMEOUT}
+    out: Dict[str, Any] = {"status": proc.returncode, "seconds": round(time.monotonic() - t0, 2),
+                           "stderr": proc.stderr[-2000:]}
+    if proc.returncode == 0:
+        out.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> Dict[str, Dict[str, Any]]:
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return dict(zip((c.name for c in CASES), pool.map(_run_one, CASES)))
+
+
+def test_there_are_at_least_fifty_cases() -> None:
+    assert len(CASES) >= 50
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(c, id=c.name, marks=[pytest.mark.xfail(reason=c.xfail, strict=True)] if c.xfail else [])
+    for c in CASES])
+def test_bad_input(case: Case, outcomes: Dict[str, Dict[str, Any]]) -> None:
+    result = outcomes[case.name]
+    # Whatever the outcome, the process survived and ended on its own.
+    assert result["status"] == 0, "child %s: %r" % (result["status"], result.get("stderr"))
+    assert result["ok"], "expected %r, got %r" % (case.expected, result["got"])
