@@ -87,6 +87,28 @@ int ps_sockaddr_decode(const void *buf, int len, ps_sockaddr_view *view)
     return -1;
 }
 
+int ps_reserved_invalid_name(const char *node)
+{
+    /* RFC 6761 6.4: names under "invalid." never exist, and resolver libraries
+       should answer so at once. Answering here keeps such a lookup off the
+       network, with the result a DNS server would give (WSAHOST_NOT_FOUND). */
+    static const char tld[] = "invalid";
+    size_t n, k = sizeof tld - 1, i;
+    if (node == NULL)
+        return 0;
+    n = strlen(node);
+    if (n > 0 && node[n - 1] == '.')
+        n--;
+    if (n < k || (n > k && node[n - k - 1] != '.'))
+        return 0;
+    for (i = 0; i < k; i++) {
+        char c = node[n - k + i];
+        if ((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != tld[i])
+            return 0;
+    }
+    return 1;
+}
+
 int ps_getaddrinfo_hints(const char *node, const char *service, int has_hints,
                          int flags, int family, int socktype, int protocol,
                          struct addrinfo **res)

@@ -59,5 +59,6 @@
    the public API). */
 int ps_wsa_from_errno(int err);
 int ps_wsa_from_eai(int eai, int err);
+int ps_reserved_invalid_name(const char *node);
 
 #endif /* PORTSOCK_PLATFORM_H */

@@ -336,12 +336,13 @@ static int wait_ready(struct slot *sl, short events, int64_t deadline)
         nfds = 2;
     }
     for (;;) {
-        int timeout = -1, n;
+        int timeout = -1, n, expired = 0;
         if (deadline >= 0) {
+            /* A deadline that has passed still gets one look (a zero timeout
+               means "if it is ready now"), as select() gives on Windows. */
             int64_t left = deadline - now_ms();
-            if (left <= 0)
-                return PS_WSAETIMEDOUT;
-            timeout = left > INT_MAX ? INT_MAX : (int)left;
+            expired = left <= 0;
+            timeout = expired ? 0 : left > INT_MAX ? INT_MAX : (int)left;
         }
         /* Without a wake-up fd (none could be made: fd exhaustion), look at the
            closing mark every 50 ms instead. */
@@ -356,6 +357,8 @@ static int wait_ready(struct slot *sl, short events, int64_t deadline)
             return 0;
         if (n > 0)
             return PS_WSAEINTR;
+        if (n == 0 && expired)
+            return PS_WSAETIMEDOUT;
     }
 }
 
@@ -469,8 +472,9 @@ static int new_socket_fd(int af, int type, int protocol)
 #endif
 }
 
-/* No call may raise SIGPIPE: Linux has MSG_NOSIGNAL on every send, macOS has
-   only the per-socket SO_NOSIGPIPE, set once here. */
+/* No call may raise SIGPIPE: every send passes MSG_NOSIGNAL where the system
+   has it (Linux; recent macOS SDKs define it too), and on macOS the socket's
+   SO_NOSIGPIPE, set once here, is what guarantees it. */
 static void no_sigpipe(int fd)
 {
 #ifdef SO_NOSIGPIPE
@@ -590,6 +594,11 @@ static int is_connected(struct slot *sl)
 /* The Winsock code for a failed send: EPIPE never escapes. */
 static int send_error(struct slot *sl, int err)
 {
+    /* macOS's send can say EPROTOTYPE while the peer tears the connection
+       down (xnu, see docs/platforms.md); it means what EPIPE means. Linux's
+       send never returns it. */
+    if (err == EPROTOTYPE)
+        err = EPIPE;
     if (err == EPIPE) {
         if (has_flag(sl, F_SHUT_SEND))
             return PS_WSAESHUTDOWN;
@@ -628,6 +637,16 @@ int ps_bind(ps_socket s, const void *name, int namelen)
     return ret;
 }
 
+/* Whether a local name is a bound one: an unbound socket's port is 0. */
+static int name_is_bound(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)ss)->sin_port != 0;
+    if (ss->ss_family == AF_INET6)
+        return ((const struct sockaddr_in6 *)ss)->sin6_port != 0;
+    return 0;
+}
+
 static int is_bound(int fd)
 {
     struct sockaddr_storage ss;
@@ -635,11 +654,7 @@ static int is_bound(int fd)
     memset(&ss, 0, sizeof ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
         return 0;
-    if (ss.ss_family == AF_INET)
-        return ((struct sockaddr_in *)&ss)->sin_port != 0;
-    if (ss.ss_family == AF_INET6)
-        return ((struct sockaddr_in6 *)&ss)->sin6_port != 0;
-    return 0;
+    return name_is_bound(&ss);
 }
 
 int ps_listen(ps_socket s, int backlog)
@@ -1288,7 +1303,7 @@ static int name_call(ps_socket s, void *name, int *namelen, int peer)
     else if (peer ? getpeername(sl->fd, (struct sockaddr *)&ss, &len) != 0
                   : getsockname(sl->fd, (struct sockaddr *)&ss, &len) != 0)
         code = ps_wsa_from_errno(errno);
-    else if (!peer && !is_bound(sl->fd))
+    else if (!peer && !name_is_bound(&ss))
         code = PS_WSAEINVAL;   /* Winsock: an unbound socket has no name */
     else if (*namelen < (int)len)
         code = PS_WSAEFAULT;
@@ -1321,6 +1336,10 @@ int ps_getaddrinfo(const char *node, const char *service,
     }
     *res = NULL;
     if (node == NULL && service == NULL) {
+        last_error = PS_WSAHOST_NOT_FOUND;
+        return PS_WSAHOST_NOT_FOUND;
+    }
+    if (ps_reserved_invalid_name(node)) {
         last_error = PS_WSAHOST_NOT_FOUND;
         return PS_WSAHOST_NOT_FOUND;
     }

@@ -158,7 +158,12 @@ int ps_getpeername(ps_socket s, void *name, int *namelen)
 int ps_getaddrinfo(const char *node, const char *service,
                    const struct addrinfo *hints, struct addrinfo **res)
 {
-    int rc = getaddrinfo(node, service, hints, res);
+    int rc;
+    if (ps_reserved_invalid_name(node) && res != NULL) {
+        *res = NULL;
+        rc = WSAHOST_NOT_FOUND;
+    } else
+        rc = getaddrinfo(node, service, hints, res);
     /* The contract promises the code in the last error too, so callers that
        only look at ps_last_error() (the mirror's tracing) see the same thing
        on every platform, whatever this Windows version does on its own. */

@@ -8,6 +8,9 @@ failing resolver and is not provoked here.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from typing import List, Optional, Tuple
 
 import pytest
@@ -179,3 +182,26 @@ def test_result_connects(wsa: ws.WSADATA, family: int, node: str) -> None:
         assert ws.closesocket(h) == 0
     ws.freeaddrinfo(result)
     assert result == []
+
+
+@pytest.mark.parametrize("name", ["no-such-host.invalid", "A.B.INVALID", "invalid", "x.invalid."])
+def test_reserved_invalid_names_fail_at_once_without_a_lookup(wsa, name):
+    """RFC 6761 6.4: names under "invalid." never exist; the core answers
+    WSAHOST_NOT_FOUND itself, so tests never send a DNS query."""
+    result = []
+    assert ws.getaddrinfo(name, "80", None, result) == ws.WSAHOST_NOT_FOUND
+    assert ws.WSAGetLastError() == ws.WSAHOST_NOT_FOUND
+    assert result == []
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace (Debian: apt-get install strace)")
+def test_reserved_invalid_names_send_no_dns_query(tmp_path):
+    script = ("from portsock import winsock as ws; ws.WSAStartup(0x202, ws.WSADATA()); r = []; "
+              "assert ws.getaddrinfo('no-such-host.invalid', '80', None, r) == ws.WSAHOST_NOT_FOUND; "
+              "ws.closesocket(ws.socket(ws.AF_INET6, ws.SOCK_STREAM, 0))")
+    log = tmp_path / "strace.log"
+    subprocess.run(["strace", "-f", "-e", "trace=network", "-o", str(log), sys.executable, "-c", script],
+                   check=True, timeout=60)
+    calls = log.read_text()
+    assert "socket(AF_INET6" in calls, "strace saw no network calls at all: " + calls
+    assert "htons(53)" not in calls, calls
