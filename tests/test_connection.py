@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import selectors
 import socket as stdlib_socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -232,6 +234,48 @@ def test_disconnect_twice_raises():
         assert info.value.winerror == ws.WSAENOTSOCK
 
 
+def test_disconnect_reuses_its_largest_buffer_for_a_long_reply():
+    """64 KiB, then 256 KiB, 1, 4 and 16 MiB buffers; the 16 MiB one is reused."""
+    size = (40 << 20) + 3
+    with ReplyAfterFinPeer(reply=size) as peer:
+        conn = portsock.connect(*peer.address, timeout=60)
+        conn.sendall(b"go")
+        reply = conn.disconnect()
+    assert len(reply) == size and reply == pattern(size)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65537, 3 << 20])
+def test_disconnect_discard_drops_the_reply_and_counts_it(size):
+    with ReplyAfterFinPeer(reply=size, delay=0.05) as peer:
+        conn = portsock.connect(*peer.address, timeout=30)
+        assert conn.discarded == 0
+        conn.sendall(b"go")
+        assert conn.disconnect(discard=True) == b""
+        assert conn.discarded == size
+        assert conn.closed and conn.fileno() == -1
+    assert peer.report.received == b"go"
+    assert peer.report.saw_fin and not peer.report.saw_reset
+
+
+def test_disconnect_discard_errors_close_the_connection():
+    with ResetPeer(after=4) as peer:
+        conn = portsock.connect(*peer.address, timeout=5)
+        conn.sendall(b"1234")
+        with pytest.raises(ConnectionResetError):
+            conn.disconnect(discard=True)
+        assert conn.closed
+    with SilentPeer() as peer:
+        conn = portsock.connect(*peer.address)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            conn.disconnect(timeout=0.2, discard=True)
+        assert time.monotonic() - started < 0.2 + TIME_SLACK
+        assert conn.closed and conn.discarded == 0
+        with pytest.raises(portsock.WinsockError) as info:
+            conn.disconnect(discard=True)
+        assert info.value.winerror == ws.WSAENOTSOCK
+
+
 # -- abort, close -----------------------------------------------------------------
 
 def test_abort_is_seen_as_a_reset_and_close_as_a_fin():
@@ -420,18 +464,169 @@ def test_garbage_collected_connection_is_closed_with_a_resource_warning():
         assert wait_for(lambda: peer.report.saw_fin)
 
 
+def test_addresses_are_read_on_first_use_while_open():
+    with ReplyAfterFinPeer(reply=b"x") as peer:
+        conn = portsock.connect(*peer.address, timeout=5)
+        assert conn.peer_address == peer.address
+        conn.disconnect()
+        # Read while open: still known once closed.
+        assert conn.peer_address == peer.address and conn.local_address[0] == "127.0.0.1"
+    with EchoPeer() as peer:
+        unread = portsock.connect(*peer.address, timeout=5)
+        unread.close()
+        # Never read while open: the socket is gone, so they are unknown.
+        assert unread.local_address is None and unread.peer_address is None
+        assert "? -> ?" in repr(unread)
+
+
+def test_from_socket_without_a_timeout_is_blocking():
+    with ReplyAfterFinPeer(reply=b"blocking") as peer:
+        sock = stdlib_socket.create_connection(peer.address)
+        sock.settimeout(None)
+        conn = portsock.Connection.from_socket(sock)
+        assert conn.gettimeout() is None
+        conn.sendall(b"hi")
+        assert conn.disconnect() == b"blocking"
+
+
+@pytest.mark.parametrize("host", ["", "a", "example.com", "example.com.", "a..b", ".a", "a.", "..",
+                                  "x" * 63, "x" * 64, ("x" * 63 + ".") * 3 + "x" * 64, "bücher.example",
+                                  "UPPER.case", "-dash-.x"])
+def test_hosts_are_encoded_as_the_idna_codec_does(host):
+    from portsock._connection import _encode_host
+    try:
+        expected = host.encode("idna") if host else b""
+    except UnicodeError as e:
+        with pytest.raises(type(e)):
+            _encode_host(host)
+    else:
+        assert _encode_host(host) == expected
+
+
+def test_numeric_hosts_resolve_once():
+    from portsock import _connection
+    with ReplyAfterFinPeer(reply=b"one") as peer:
+        conn = portsock.connect("127.0.0.1", peer.port, timeout=5)
+        conn.sendall(b"a")
+        assert conn.disconnect() == b"one"
+    assert ("127.0.0.1", peer.port, ws.AF_UNSPEC) in _connection._NUMERIC
+    with pytest.raises(ConnectionRefusedError):   # the kept entry, nothing listening
+        portsock.connect("127.0.0.1", peer.port, timeout=5)
+    with EchoPeer() as peer:
+        portsock.connect("localhost", peer.port, timeout=5).close()
+    assert not any(key[0] == "localhost" for key in _connection._NUMERIC)
+
+
+def _drain_startup_count() -> int:
+    """WSACleanup until the layer is stopped; how many succeeded."""
+    n = 0
+    while ws.WSACleanup() == 0:
+        n += 1
+    return n
+
+
+def _stdlib_listener() -> stdlib_socket.socket:
+    """A listener with no portsock startup reference behind it."""
+    lst = stdlib_socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(16)
+    return lst
+
+
+def test_connections_share_one_implicit_startup_reference():
+    with _stdlib_listener() as lst:
+        _drain_startup_count()
+        conns = [portsock.connect(*lst.getsockname(), timeout=5) for _ in range(3)]
+        for conn in conns[:2]:
+            conn.close()
+        # One reference for the process, not one per Connection (the final
+        # cleanup closes the third one's socket, as Winsock's does).
+        assert _drain_startup_count() == 1
+        conns[2].close()
+
+
+def test_connect_after_every_reference_was_dropped_starts_again():
+    with ReplyAfterFinPeer(reply=b"again") as peer:
+        portsock.connect(*peer.address, timeout=5).close()   # the implicit reference is taken
+    with _stdlib_listener() as lst:
+        _drain_startup_count()                               # and dropped with every other
+        conn = portsock.connect(*lst.getsockname(), timeout=5)
+        assert not conn.closed
+        conn.close()
+        assert _drain_startup_count() == 1
+        # from_socket() too.
+        sock = stdlib_socket.create_connection(lst.getsockname(), timeout=5)
+        conn = portsock.Connection.from_socket(sock)
+        conn.close()
+        assert _drain_startup_count() == 1
+        # A name, resolved by getaddrinfo (which also says WSANOTINITIALISED).
+        conn = portsock.connect("localhost", lst.getsockname()[1], timeout=5, family=portsock.AF_INET)
+        conn.close()
+        assert _drain_startup_count() == 1
+
+
+def test_threads_that_find_the_layer_stopped_take_one_reference():
+    with _stdlib_listener() as lst:
+        portsock.connect(*lst.getsockname(), timeout=5).close()
+        _drain_startup_count()
+        barrier = threading.Barrier(8)
+        errors = []
+
+        def work():
+            barrier.wait()
+            try:
+                portsock.connect(*lst.getsockname(), timeout=5).close()
+            except OSError as e:   # pragma: no cover - reported
+                errors.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors
+        assert _drain_startup_count() == 1
+
+
+def test_a_connection_outlives_the_session_around_it():
+    with ReplyAfterFinPeer(reply=b"still here") as peer:
+        with portsock.Session():
+            conn = portsock.connect(*peer.address, timeout=5)
+        conn.sendall(b"hi")
+        assert conn.disconnect() == b"still here"
+
+
 # -- Session ------------------------------------------------------------------------------
 
 def test_session_nests_like_the_winsock_count():
     with portsock.Session() as outer:
         assert outer.data.wVersion == 0x0202
         s = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+        assert s != ws.INVALID_SOCKET
         with portsock.Session():
             pass
         # The inner exit was not the final cleanup: the socket still works.
         assert ws.closesocket(s) == 0
-    assert ws.socket(ws.AF_INET, ws.SOCK_STREAM, 0) == ws.INVALID_SOCKET
-    assert ws.WSAGetLastError() == ws.WSANOTINITIALISED
+
+
+def test_session_exit_is_the_final_cleanup_where_connect_never_ran():
+    """In a fresh process (no connect(), so no implicit reference), leaving
+    the outermost Session is the final WSACleanup: the layer is stopped."""
+    code = (
+        "import portsock\n"
+        "from portsock import winsock as ws\n"
+        "with portsock.Session():\n"
+        "    with portsock.Session():\n"
+        "        pass\n"
+        "    s = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)\n"
+        "    assert s != ws.INVALID_SOCKET, ws.WSAGetLastError()\n"
+        "assert ws.socket(ws.AF_INET, ws.SOCK_STREAM, 0) == ws.INVALID_SOCKET\n"
+        "assert ws.WSAGetLastError() == ws.WSANOTINITIALISED, ws.WSAGetLastError()\n"
+        "assert ws.closesocket(s) == ws.SOCKET_ERROR\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 def test_session_bad_version():

@@ -12,7 +12,7 @@ import math
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, overload
 
 from portsock import winsock as _ws
 from portsock._core import ffi, lib
@@ -32,6 +32,11 @@ _LARGEST_DRAIN = 16 << 20
 # connection has no timeout of its own.
 DEFAULT_EXIT_TIMEOUT = 30.0
 _INT_MAX = (1 << 31) - 1
+_INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
+# Drain buffers need no zeroing: the core writes every byte Python reads.
+_new_buffer = ffi.new_allocator(should_clear_after_alloc=False)
+# WSAStartup's out-structure for connect(): written by the core, read by no one.
+_WSADATA = ffi.new("ps_wsadata *")
 
 # FIONBIO as the `long` ioctlsocket takes: Windows' value has the top bit set
 # and its long is 32 bits, so it is negative there, as it is in C.
@@ -66,7 +71,8 @@ def _check_timeout(timeout: Any) -> Timeout:
 class Session:
     """WSAStartup(2.2) on entry, WSACleanup on exit; nests like Winsock's count.
 
-    connect() does not need one: each Connection holds its own reference."""
+    connect() does not need one: it takes one implicit, process-wide startup
+    reference the first time it runs and keeps it (see connect())."""
 
     def __init__(self, version: Tuple[int, int] = (2, 2)) -> None:
         self.version = version
@@ -100,16 +106,27 @@ class Connection:
 
     def __init__(self, handle: int, timeout: Timeout = None) -> None:
         """Wraps a connected handle of the core (use connect() or from_socket());
-        the Connection owns the handle and one WSAStartup reference."""
+        the Connection owns the handle. The socket layer stays started by the
+        implicit, process-wide reference connect() and from_socket() take."""
         self._handle = handle
         self._lock = threading.Lock()
-        self._owns_startup = True
         self._closed = False
         self._timeout: Timeout = None
         self.drained = b""
         """What the graceful disconnect received when leaving a with block."""
-        self._names = (self._address(lib.ps_getsockname), self._address(lib.ps_getpeername))
-        self.settimeout(timeout)
+        self.discarded = 0
+        """How many bytes the last disconnect(discard=True) received and dropped."""
+        # The addresses are read on first use (most connections never ask).
+        self._names_cache: Optional[Tuple[Optional[Tuple[str, int]], Optional[Tuple[str, int]]]] = None
+        if timeout is not None:
+            # A new socket blocks and has no SO_RCVTIMEO / SO_SNDTIMEO: only a
+            # timeout needs native calls.
+            self.settimeout(timeout)
+        # Set last: a Connection whose construction failed has nothing to
+        # close (its creator closes the handle) and warns of nothing.
+        self._needs_close = True
+        """The handle is open as far as close() knows: neither close() nor a
+        disconnect() or abort() that took the handle has finished with it."""
 
     # -- construction ---------------------------------------------------------
 
@@ -122,12 +139,23 @@ class Connection:
         timeout = sock.gettimeout()
         _startup()
         native = sock.detach()
-        handle = int(lib.ps_adopt(native))
-        if handle == _ws.INVALID_SOCKET:
-            error = error_for(int(lib.ps_last_error()), "from_socket")
-            lib.ps_cleanup()
-            raise error
-        return cls(handle, timeout)
+        handle = lib.ps_adopt(native)
+        if handle == _INVALID_SOCKET and lib.ps_last_error() == _ws.WSANOTINITIALISED:
+            # WSACleanup calls elsewhere dropped the implicit reference.
+            _restart()
+            handle = lib.ps_adopt(native)
+        if handle == _INVALID_SOCKET:
+            raise error_for(int(lib.ps_last_error()), "from_socket")
+        try:
+            conn = cls(handle, timeout)
+            if timeout is None:
+                # Blocking, and no SO_RCVTIMEO / SO_SNDTIMEO the socket may
+                # have been given outside: as the stdlib object was.
+                conn.settimeout(None)
+        except BaseException:
+            lib.ps_closesocket(handle)
+            raise
+        return conn
 
     # -- state ----------------------------------------------------------------
 
@@ -159,6 +187,15 @@ class Connection:
 
     def setblocking(self, flag: bool) -> None:
         self.settimeout(None if flag else 0.0)
+
+    @property
+    def _names(self) -> Tuple[Optional[Tuple[str, int]], Optional[Tuple[str, int]]]:
+        names = self._names_cache
+        if names is None:
+            if self._closed:
+                return None, None
+            names = self._names_cache = (self._address(lib.ps_getsockname), self._address(lib.ps_getpeername))
+        return names
 
     @property
     def local_address(self) -> Optional[Tuple[str, int]]:
@@ -193,10 +230,16 @@ class Connection:
 
     def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
         """Sends all of data (one native call); the timeout bounds the whole."""
-        buf = _input(data)
+        buf: bytes | CData
+        if type(data) is bytes:
+            buf, size = data, len(data)   # cffi passes bytes as a pointer to their contents, no copy
+        else:
+            buf = _input(data)
+            size = len(buf)
+        handle = self._live_handle("sendall")
         sent = ffi.new("size_t *")
-        if lib.ps_sendall(self._live_handle("sendall"), buf, len(buf), flags,
-                          _timeout_ms(self._timeout), sent) != 0:
+        timeout = self._timeout
+        if lib.ps_sendall(handle, buf, size, flags, -1 if timeout is None else _timeout_ms(timeout), sent) != 0:
             error = self._error("sendall")
             error.bytes_sent = int(sent[0])  # type: ignore[attr-defined]
             raise error
@@ -244,34 +287,51 @@ class Connection:
 
     # -- the end of the lifecycle ----------------------------------------------
 
-    def disconnect(self, timeout: Timeout = None) -> bytes:
+    def disconnect(self, timeout: Timeout = None, *, discard: bool = False) -> bytes:
         """The graceful disconnect: shutdown(SD_SEND), receive until the peer's
         FIN, close; returns everything received. With a timeout (or the
         connection's own), TimeoutError when the peer has not closed by then;
-        the connection is closed in every case."""
-        timeout = _check_timeout(timeout)
-        if timeout is None:
+        the connection is closed in every case.
+
+        With discard=True the reply is received and dropped in C (as a recv
+        loop into one reused buffer would): nothing is kept or allocated, b""
+        is returned and ``discarded`` holds the number of bytes received (also
+        when an error is raised)."""
+        if timeout is not None:
+            timeout = _check_timeout(timeout)
+        else:
             timeout = self._timeout
         handle = self._take_handle("disconnect")
         deadline = None if timeout is None else time.monotonic() + timeout
-        chunks: List[bytes] = []
-        size = _FIRST_DRAIN
-        buf = ffi.new("char[]", size)
         got = ffi.new("size_t *")
         try:
             if timeout == 0:
                 # Blocking again, with no time to wait: what has arrived is
                 # drained, and a missing FIN is a TimeoutError.
                 lib.ps_ioctlsocket(handle, _FIONBIO, ffi.new("unsigned long *", 0))
+            if discard:
+                # The core's discard mode (buf NULL, cap 0): 0 at the FIN, or
+                # -1; the socket is closed either way.
+                ret = lib.ps_disconnect(handle, ffi.NULL, 0, got, _remaining_ms(deadline))
+                self.discarded = int(got[0])
+                if ret < 0:
+                    raise self._error("disconnect")
+                return b""
             # 0: the FIN came and the socket is closed; 1: the buffer filled
             # first and the socket is open; -1: failed, and closed.
+            size = _FIRST_DRAIN
+            buf = _new_buffer("char[]", size)
             ret = lib.ps_disconnect(handle, buf, size, got, _remaining_ms(deadline))
-            chunks.append(ffi.buffer(buf, got[0])[:])
+            if ret == 0:
+                return ffi.unpack(buf, got[0])   # the whole reply in one buffer: one copy
+            chunks: List[bytes] = [ffi.unpack(buf, got[0])]
             while ret == 1:
-                size = min(size * 4, _LARGEST_DRAIN)
-                buf = ffi.new("char[]", size)
+                if size < _LARGEST_DRAIN:
+                    # Larger buffers while the reply grows; the largest is reused.
+                    size = min(size * 4, _LARGEST_DRAIN)
+                    buf = _new_buffer("char[]", size)
                 ret = lib.ps_drain(handle, buf, size, got, _remaining_ms(deadline))
-                chunks.append(ffi.buffer(buf, got[0])[:])
+                chunks.append(ffi.unpack(buf, got[0]))
                 if ret != 1:
                     error = self._error("disconnect") if ret < 0 else None
                     lib.ps_closesocket(handle)
@@ -280,7 +340,7 @@ class Connection:
             if ret < 0:
                 raise self._error("disconnect")
         finally:
-            self._release_startup()
+            self._handle_released()
         return b"".join(chunks)
 
     def abort(self) -> None:
@@ -293,21 +353,21 @@ class Connection:
             lib.ps_setsockopt(handle, lib.SOL_SOCKET, lib.SO_LINGER, linger, 4)
             lib.ps_closesocket(handle)
         finally:
-            self._release_startup()
+            self._handle_released()
 
     def close(self) -> None:
         """Closes the socket (closesocket); safe to call more than once, and
         from any thread: a recv, sendall or disconnect blocked in another
         thread is woken with an error (WSAEINTR)."""
         with self._lock:
-            if self._closed and not self._owns_startup:
+            if not self._needs_close:
                 return
+            self._needs_close = False
             self._closed = True
         # Even when a disconnect() in another thread owns the handle: closing
         # it wakes that call, and a handle closed already is only refused
         # (the core never reuses a handle value), never another socket's.
         lib.ps_closesocket(self._handle)
-        self._release_startup()
 
     def __enter__(self) -> Connection:
         return self
@@ -329,7 +389,7 @@ class Connection:
             pass  # the block's own exception is the one that matters
 
     def __del__(self) -> None:
-        if getattr(self, "_owns_startup", False) or not getattr(self, "_closed", True):
+        if getattr(self, "_needs_close", False):
             warnings.warn("unclosed %r" % self, ResourceWarning, stacklevel=1, source=self)
             self.close()
 
@@ -355,11 +415,9 @@ class Connection:
             self._closed = True
             return self._handle
 
-    def _release_startup(self) -> None:
-        with self._lock:
-            owned, self._owns_startup = self._owns_startup, False
-        if owned:
-            lib.ps_cleanup()
+    def _handle_released(self) -> None:
+        """A disconnect() or abort() that took the handle is done with it."""
+        self._needs_close = False
 
     def _error(self, function: str) -> WinsockError:
         code = int(lib.ps_last_error())
@@ -389,17 +447,48 @@ def _input(data: ReadableBuffer) -> CData:
         raise TypeError("a bytes-like object is required, not %r" % type(data).__name__) from None
 
 
+# connect() and from_socket() take one WSAStartup reference for the process, the
+# first time, and keep it: a Connection costs no startup or cleanup of its own.
+_implicit_started = False
+_startup_lock = threading.Lock()
+
+
 def _startup() -> None:
-    data = ffi.new("ps_wsadata *")
-    code = int(lib.ps_startup(0x0202, data))
-    if code != 0:
-        raise error_for(code, "WSAStartup")
+    """Takes the implicit, process-wide startup reference, once."""
+    global _implicit_started
+    if _implicit_started:
+        return
+    with _startup_lock:
+        if not _implicit_started:
+            code = lib.ps_startup(0x0202, _WSADATA)
+            if code != 0:
+                raise error_for(code, "WSAStartup")
+            _implicit_started = True
+
+
+def _restart() -> None:
+    """Called when a call found the socket layer not started (WSANOTINITIALISED):
+    WSACleanup calls elsewhere in the process dropped every reference, the
+    implicit one included. Takes it again; threads that find the layer stopped
+    at the same time take one reference between them."""
+    global _implicit_started
+    with _startup_lock:
+        if _ws._not_started():
+            code = lib.ps_startup(0x0202, _WSADATA)
+            if code != 0:
+                raise error_for(code, "WSAStartup")
+        _implicit_started = True
 
 
 def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.AF_UNSPEC) -> Connection:
     """Connects to host:port over TCP, trying each address getaddrinfo gives,
     in order, as Winsock's sample client does. Raises the last address's
-    error (ConnectionRefusedError, TimeoutError, ...) if none accepts."""
+    error (ConnectionRefusedError, TimeoutError, ...) if none accepts.
+
+    The first call takes one WSAStartup reference for the process and keeps
+    it, so no Session is needed. If WSACleanup calls elsewhere have since
+    dropped every reference (the socket layer is stopped: WSANOTINITIALISED),
+    connect() takes the reference again and tries once more."""
     if not isinstance(host, str):
         raise TypeError("host must be a str, not %s" % type(host).__name__)
     if "\0" in host:
@@ -410,49 +499,98 @@ def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.
         raise ValueError("port must be 0-65535, not %d" % port)
     if family not in (_ws.AF_UNSPEC, _ws.AF_INET, _ws.AF_INET6):
         raise ValueError("family must be AF_UNSPEC, AF_INET or AF_INET6")
-    timeout = _check_timeout(timeout)
+    if timeout is not None:
+        timeout = _check_timeout(timeout)
     _startup()
     try:
         return _connect_any(host, port, timeout, family)
-    except BaseException:
-        lib.ps_cleanup()
-        raise
+    except WinsockError as error:
+        if error.winerror != _ws.WSANOTINITIALISED:
+            raise
+    _restart()
+    return _connect_any(host, port, timeout, family)
 
 
-def _connect_any(host: str, port: int, timeout: Timeout, family: int) -> Connection:
+# A numeric host ("127.0.0.1", "::1") resolves to the same addresses every
+# time: its getaddrinfo entries are kept, so connecting again needs no
+# resolver call. Names are resolved on every connect().
+_Entry = Tuple[int, int, int, "CData", int]   # family, socktype, protocol, sockaddr, its length
+_NUMERIC: Dict[Tuple[str, int, int], List[_Entry]] = {}
+_NUMERIC_MAX = 256
+
+
+def _addresses(host: str, port: int, family: int) -> List[_Entry]:
+    """getaddrinfo's entries for a TCP connection to host:port, in order."""
+    key = (host, port, family)
+    found = _NUMERIC.get(key)
+    if found is not None:
+        return found
     res = ffi.new("struct addrinfo **")
-    code = int(lib.ps_getaddrinfo_hints(host.encode("idna") if host else b"", str(port).encode(), 1, 0,
-                                        family, lib.SOCK_STREAM, lib.IPPROTO_TCP, res))
-    if code != 0:
-        raise error_for(code, "getaddrinfo", "%s (%s:%d)" % (_describe(code), host, port))
-    last: Optional[WinsockError] = None
+    node, service = _encode_host(host), str(port).encode()
+    # AI_NUMERICHOST first: it fails at once for a name, and a success says
+    # the entries may be kept.
+    numeric = lib.ps_getaddrinfo_hints(node, service, 1, lib.AI_NUMERICHOST, family, lib.SOCK_STREAM,
+                                       lib.IPPROTO_TCP, res) == 0
+    if not numeric:
+        code = int(lib.ps_getaddrinfo_hints(node, service, 1, 0, family, lib.SOCK_STREAM, lib.IPPROTO_TCP, res))
+        if code != 0:
+            raise error_for(code, "getaddrinfo", "%s (%s:%d)" % (_describe(code), host, port))
+    entries: List[_Entry] = []
     view = ffi.new("ps_addrinfo_view *")
-    ms = _timeout_ms(timeout if timeout else None)
     try:
         ai = res[0]
         while ai != ffi.NULL:
             lib.ps_addrinfo_read(ai, view)
+            addr = ffi.new("char[]", view.ai_addrlen)
+            ffi.memmove(addr, view.ai_addr, view.ai_addrlen)
+            entries.append((view.ai_family, view.ai_socktype, view.ai_protocol, addr, view.ai_addrlen))
             ai = view.ai_next
-            handle = int(lib.ps_socket_open(view.ai_family, view.ai_socktype, view.ai_protocol))
-            if handle == _ws.INVALID_SOCKET:
-                last = error_for(int(lib.ps_last_error()), "socket")
-                continue
-            if lib.ps_connect_timeout(handle, view.ai_addr, view.ai_addrlen, ms) != 0:
-                last = error_for(int(lib.ps_last_error()), "connect")
-                lib.ps_closesocket(handle)
-                continue
-            try:
-                return Connection(handle, timeout)
-            except BaseException:
-                lib.ps_closesocket(handle)
-                raise
     finally:
         lib.ps_freeaddrinfo(res[0])
+    # A scope ("fe80::1%eth0") names an interface, whose index may change.
+    if numeric and "%" not in host:
+        if len(_NUMERIC) >= _NUMERIC_MAX:
+            _NUMERIC.clear()
+        _NUMERIC[key] = entries
+    return entries
+
+
+def _connect_any(host: str, port: int, timeout: Timeout, family: int) -> Connection:
+    last: Optional[WinsockError] = None
+    ms = _timeout_ms(timeout) if timeout else -1
+    for af, socktype, protocol, addr, addrlen in _addresses(host, port, family):
+        handle = lib.ps_socket_open(af, socktype, protocol)
+        if handle == _INVALID_SOCKET:
+            last = error_for(int(lib.ps_last_error()), "socket")
+            if last.winerror == _ws.WSANOTINITIALISED:
+                break   # no address can do better
+            continue
+        if lib.ps_connect_timeout(handle, addr, addrlen, ms) != 0:
+            last = error_for(int(lib.ps_last_error()), "connect")
+            lib.ps_closesocket(handle)
+            continue
+        try:
+            return Connection(handle, timeout)
+        except BaseException:
+            lib.ps_closesocket(handle)
+            raise
     assert last is not None
     raise last
+
+
+def _encode_host(host: str) -> bytes:
+    """host.encode("idna"), without the codec for an ASCII name: the same
+    bytes, and the same checks (what the codec checks of an ASCII name is
+    its label lengths; a name that fails them goes to the codec, which
+    raises as before)."""
+    if host.isascii():
+        raw = host.encode("ascii")
+        labels = raw.split(b".")
+        if all(0 < len(label) < 64 for label in labels[:-1]) and len(labels[-1]) < 64:
+            return raw
+    return host.encode("idna") if host else b""
 
 
 def _describe(code: int) -> str:
     from portsock._errors import describe
     return describe(code)
-

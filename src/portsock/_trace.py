@@ -18,6 +18,8 @@ HANDLE_CALLS = frozenset(("socket", "accept"))
 CODE_CALLS = frozenset(("WSAStartup", "getaddrinfo"))
 
 _INVALID_SOCKET = lib.PS_INVALID_SOCKET
+# The active recorders. portsock.winsock imports this list and tests it inline
+# on its hot paths, so it is only ever mutated in place, never rebound.
 _recorders: List[Callable[[str, int, int], None]] = []
 _lock = threading.Lock()
 

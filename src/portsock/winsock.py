@@ -21,11 +21,15 @@ the C headers here give them; the error codes are Winsock's everywhere.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, List, Optional, Union
+from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from portsock import _trace
 from portsock._core import ffi, lib
-from portsock._trace import Trace as Trace, trace as trace
+from portsock._trace import Trace as Trace, _recorders, trace as trace
+
+# _recorders is the live list of trace recorders (mutated in place, never
+# rebound): the hot calls test it inline and call _trace.record only while a
+# trace is recording.
 
 if _TYPE_CHECKING:
     # bytes-like objects (bytes, bytearray, memoryview, array, ...), and the
@@ -151,6 +155,9 @@ _LONG_BITS = ffi.sizeof("long") * 8
 _SOCKET_MAX = (1 << (ffi.sizeof("ps_socket") * 8)) - 1
 # The largest option or address buffer the mirror hands to C.
 _MAX_OPTLEN = 1 << 16
+# The builtins, for the functions whose parameters shadow them (len, type).
+_len = len
+_type = type
 
 
 # --------------------------------------------------------------------------
@@ -398,7 +405,7 @@ class in6_addr:
 class sockaddr_in:
     """SOCKADDR_IN. sin_port is in network byte order, as in C: htons(port)."""
 
-    __slots__ = ("sin_family", "sin_port", "sin_addr", "sin_zero")
+    __slots__ = ("sin_family", "sin_port", "sin_addr", "sin_zero", "_raw")
     _family = AF_INET
 
     def __init__(self, sin_family: int = 0, sin_port: int = 0, sin_addr: Optional[in_addr] = None) -> None:
@@ -406,6 +413,12 @@ class sockaddr_in:
         self.sin_port = _check_int(sin_port, "sin_port")
         self.sin_addr = sin_addr if sin_addr is not None else in_addr()
         self.sin_zero = bytes(8)
+        # (the fields, the native bytes) of a sockaddr decoded from C: reused
+        # by connect, bind and sendto while the fields are unchanged.
+        self._raw: Optional[Tuple[Any, bytes]] = None
+
+    def _key(self) -> Any:
+        return (self.sin_family, self.sin_port, self.sin_addr.s_addr)
 
     def _view(self, view: Any) -> None:
         view.family = self.sin_family
@@ -427,7 +440,7 @@ class sockaddr_in:
 class sockaddr_in6:
     """SOCKADDR_IN6. sin6_port is in network byte order, as in C."""
 
-    __slots__ = ("sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id")
+    __slots__ = ("sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id", "_raw")
     _family = AF_INET6
 
     def __init__(self, sin6_family: int = 0, sin6_port: int = 0, sin6_addr: Optional[in6_addr] = None,
@@ -437,6 +450,11 @@ class sockaddr_in6:
         self.sin6_flowinfo = _check_int(sin6_flowinfo, "sin6_flowinfo")
         self.sin6_addr = sin6_addr if sin6_addr is not None else in6_addr()
         self.sin6_scope_id = _check_int(sin6_scope_id, "sin6_scope_id")
+        self._raw: Optional[Tuple[Any, bytes]] = None   # as sockaddr_in's
+
+    def _key(self) -> Any:
+        return (self.sin6_family, self.sin6_port, self.sin6_flowinfo, bytes(self.sin6_addr.s6_addr),
+                self.sin6_scope_id)
 
     def _view(self, view: Any) -> None:
         view.family = self.sin6_family
@@ -543,7 +561,7 @@ def inet_addr(cp: str) -> int:
     INADDR_NONE. Differences from C: cp is a str (sent as UTF-8); None, or text with
     a NUL in it, gives INADDR_NONE."""
     raw = _encode_text(cp, "cp")
-    if raw is None or b"\0" in raw:
+    if raw is None or 0 in raw:
         return INADDR_NONE
     return int(lib.ps_inet_addr(raw))
 
@@ -563,7 +581,7 @@ def inet_pton(Family: int, pszAddrString: str, pAddrBuf: Union[in_addr, in6_addr
         return _error(WSAEAFNOSUPPORT)
     if raw is None or pAddrBuf is None:
         return _error(WSAEFAULT)
-    if b"\0" in raw:
+    if 0 in raw:
         lib.ps_set_last_error(WSAEINVAL)
         return 0
     out = ffi.new("unsigned char[16]")
@@ -663,11 +681,12 @@ def WSACleanup() -> int:
     return _trace.record("WSACleanup", lib.ps_cleanup())
 
 
-def WSAGetLastError() -> int:
-    """Mirrors WSAGetLastError (winsock2.h): this thread's last Winsock error code,
-    set by every failing call (and by the mirror's own checks, which fail as the C
-    call would). As in C, a successful call does not reliably reset it."""
-    return int(lib.ps_last_error())
+# WSAGetLastError mirrors WSAGetLastError (winsock2.h): this thread's last
+# Winsock error code, set by every failing call (and by the mirror's own checks,
+# which fail as the C call would). As in C, a successful call does not reliably
+# reset it. It is the core's function itself (no Python frame in between: it is
+# read after every failing call).
+WSAGetLastError: Callable[[], int] = lib.ps_last_error
 
 
 def WSASetLastError(iError: int) -> None:
@@ -707,9 +726,12 @@ def getaddrinfo(pNodeName: Optional[str], pServiceName: Optional[str], pHints: O
     if not isinstance(ppResult, list):
         raise TypeError("ppResult must be a list")
     del ppResult[:]
-    if node is not None and b"\0" in node:
+    # `0 in` a bytes object is the NUL test; `b"\0" in` gives the same answer
+    # but CPython first tries the operand as an int and raises and clears a
+    # TypeError internally, which costs more than the rest of the test.
+    if node is not None and 0 in node:
         return _trace.record("getaddrinfo", _gai_fail(WSAHOST_NOT_FOUND))
-    if service is not None and b"\0" in service:
+    if service is not None and 0 in service:
         return _trace.record("getaddrinfo", _gai_fail(WSATYPE_NOT_FOUND))
     hints = [0, 0, 0, 0]
     if pHints is not None:
@@ -764,6 +786,11 @@ def _decode_sockaddr(raw: Any, length: int) -> Optional[_SockAddr]:
         return None
     addr: _SockAddr = sockaddr_in() if view.family == AF_INET else sockaddr_in6()
     addr._load(view)
+    native = ffi.buffer(raw, length)[:]
+    # Kept for _encode_sockaddr when it is what the encoder would write: the
+    # fields, and zeros elsewhere (sin_zero).
+    if view.family != AF_INET or native[8:] == bytes(_len(native) - 8):
+        addr._raw = (addr._key(), native)
     return addr
 
 
@@ -774,6 +801,9 @@ def _encode_sockaddr(name: Any, namelen: int) -> Any:
     if name is None:
         return None
     if isinstance(name, (sockaddr_in, sockaddr_in6)):
+        cached = name._raw
+        if cached is not None and namelen <= _len(cached[1]) and cached[0] == name._key():
+            return cached[1]   # the bytes the encoder would write, as far as C reads
         view = ffi.new("ps_sockaddr_view *")
         name._view(view)
         if view.family != name._family:
@@ -792,6 +822,14 @@ def socket(af: int, type: int, protocol: int) -> int:
     code in WSAGetLastError(). On POSIX the SOCKET is an opaque handle, never the
     fd. A value that no C int holds reaches C as -1, which fails as any invalid
     family, type or protocol does."""
+    if (_type(af) is int and _type(type) is int and _type(protocol) is int
+            and _INT_MIN <= af <= _INT_MAX and _INT_MIN <= type <= _INT_MAX and _INT_MIN <= protocol <= _INT_MAX):
+        # The fast path: values C receives as they are (the checks below
+        # would pass them unchanged).
+        ret = lib.ps_socket_open(af, type, protocol)
+        if _recorders:
+            _trace.record("socket", ret)
+        return ret
     a, t, p = _c_int(af, "af"), _c_int(type, "type"), _c_int(protocol, "protocol")
     # A value no int holds reaches C as -1, which it rejects the same way
     # (after its own startup check): no family, type or protocol is -1.
@@ -804,6 +842,11 @@ def closesocket(s: int) -> int:
     that is not an open socket). Calls blocked on s in other threads return
     WSAEINTR, as on Windows. On POSIX the handle value is never valid again
     (Windows may hand the same value to a later socket)."""
+    if _type(s) is int and 0 <= s <= _SOCKET_MAX:
+        ret = lib.ps_closesocket(s)
+        if _recorders:
+            _trace.record("closesocket", ret)
+        return ret
     h = _handle(s)
     return _trace.record("closesocket", lib.ps_closesocket(h))
 
@@ -827,6 +870,17 @@ def connect(s: int, name: Optional[_SockAddr], namelen: int) -> int:
     Differences from C: name None is C's NULL (WSAEFAULT); a structure whose
     family field does not match its type is WSAEAFNOSUPPORT; a namelen no C int
     holds, or above 65536, is WSAEFAULT; any other type of name is a TypeError."""
+    if _type(s) is int and _type(namelen) is int and 0 <= s <= _SOCKET_MAX and 0 <= namelen <= _MAX_OPTLEN:
+        buf = _encode_sockaddr(name, namelen)
+        if buf is None:
+            ret = _fail(s, WSAEFAULT)
+        elif buf is False:
+            ret = _fail(s, WSAEAFNOSUPPORT)
+        else:
+            ret = lib.ps_connect(s, buf, namelen)
+        if _recorders:
+            _trace.record("connect", ret)
+        return ret
     return _addr_call(lib.ps_connect, "connect", s, name, namelen)
 
 
@@ -935,6 +989,21 @@ def send(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int) -> int:
     Differences from C: buf is any bytes-like object (str is a TypeError), or None
     for C's NULL (no fault for len 0); len beyond it, or negative, is WSAEFAULT
     (C would read past it). flags no C int holds are WSAEOPNOTSUPP."""
+    tb = _type(buf)
+    if ((tb is bytes or tb is bytearray) and _type(s) is int and _type(len) is int and _type(flags) is int
+            and 0 <= s <= _SOCKET_MAX and 0 <= len <= _len(buf) and len <= _INT_MAX  # type: ignore[arg-type]
+            and _INT_MIN <= flags <= _INT_MAX):
+        # The fast path: arguments the checks in _send would pass unchanged.
+        # bytes go to C as they are (cffi passes a pointer to their contents).
+        ret = lib.ps_send(s, buf if tb is bytes else ffi.from_buffer(buf), len, flags)  # type: ignore[arg-type]
+        if _recorders:
+            _trace.record("send", ret)
+        return ret
+    return _send(s, buf, len, flags)
+
+
+def _send(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int) -> int:
+    """send with every argument checked."""
     h = _handle(s)
     if buf is None:
         # C's NULL: the core decides (NULL is no fault for 0 bytes).
@@ -958,6 +1027,20 @@ def recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
     (bytes or str is a TypeError), or None for C's NULL (no fault for len 0); len
     beyond it, or negative, is WSAEFAULT (C would write past it). flags no C int
     holds are WSAEOPNOTSUPP."""
+    if (_type(buf) is bytearray and _type(s) is int and _type(len) is int and _type(flags) is int
+            and 0 <= s <= _SOCKET_MAX and 0 <= len <= _len(buf) and len <= _INT_MAX
+            and _INT_MIN <= flags <= _INT_MAX):
+        # The fast path: arguments the checks in _recv would pass unchanged (a
+        # bytearray is always writable and contiguous).
+        ret = lib.ps_recv(s, ffi.from_buffer(buf), len, flags)
+        if _recorders:
+            _trace.record("recv", ret)
+        return ret
+    return _recv(s, buf, len, flags)
+
+
+def _recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
+    """recv with every argument checked."""
     h = _handle(s)
     if buf is None:
         # C's NULL: the core decides (NULL is no fault for 0 bytes).
@@ -1026,6 +1109,11 @@ def shutdown(s: int, how: int) -> int:
     end-of-stream, this side can still receive. After SD_RECEIVE, recv fails with
     WSAESHUTDOWN (as on Windows; POSIX would return 0). A how no C int holds is
     WSAEINVAL."""
+    if _type(s) is int and _type(how) is int and 0 <= s <= _SOCKET_MAX and _INT_MIN <= how <= _INT_MAX:
+        ret = lib.ps_shutdown(s, how)
+        if _recorders:
+            _trace.record("shutdown", ret)
+        return ret
     h = _handle(s)
     w = _c_int(how, "how")
     if w is None:
