@@ -634,3 +634,14 @@ def test_session_bad_version():
         with portsock.Session(version=(0, 1)):
             pass
     assert info.value.winerror == ws.WSAVERNOTSUPPORTED
+
+
+def test_infinite_timeout_means_none_and_huge_recv_sizes_are_fine():
+    with HalfCloseFirstPeer(reply=b"hello") as peer:
+        conn = portsock.connect(*peer.address, timeout=float("inf"))
+        assert conn.gettimeout() is None
+        assert conn.recv((1 << 31) - 1) == b"hello"    # no 2 GiB buffer up front
+        with pytest.raises(portsock.WinsockError) as info:
+            conn.send(b"x", 1 << 40)
+        assert info.value.winerror == ws.WSAEOPNOTSUPP
+        conn.close()

@@ -58,6 +58,19 @@ def _remaining_ms(deadline: Optional[float]) -> int:
     return max(0, _timeout_ms(deadline - time.monotonic()))
 
 
+# The most one Connection.recv asks for at once.
+_RECV_CAP = 4 << 20
+
+
+def _flags(flags: Any, function: str) -> int:
+    """flags as C's int receives them; one that no int holds is the Winsock
+    error it would be (WSAEOPNOTSUPP)."""
+    value = _ws._c_int(flags, "flags")
+    if value is None:
+        raise error_for(_ws.WSAEOPNOTSUPP, function, "flags out of range: %r" % (flags,))
+    return value
+
+
 def _check_timeout(timeout: Any) -> Timeout:
     if timeout is None:
         return None
@@ -65,6 +78,8 @@ def _check_timeout(timeout: Any) -> Timeout:
         raise TypeError("timeout must be a number of seconds or None, not %s" % type(timeout).__name__)
     if math.isnan(timeout) or timeout < 0:
         raise ValueError("timeout must be non-negative")
+    if math.isinf(timeout):
+        return None   # waiting forever is what no timeout means
     return float(timeout)
 
 
@@ -138,7 +153,9 @@ class Connection:
             raise TypeError("from_socket() takes a socket.socket, not %s" % type(sock).__name__)
         timeout = sock.gettimeout()
         _startup()
-        native = sock.detach()
+        # The stdlib object lets go only once the core holds the socket: a
+        # failed adoption leaves it usable (and closable) where it was.
+        native = sock.fileno()
         handle = lib.ps_adopt(native)
         if handle == _INVALID_SOCKET and lib.ps_last_error() == _ws.WSANOTINITIALISED:
             # WSACleanup calls elsewhere dropped the implicit reference.
@@ -146,6 +163,7 @@ class Connection:
             handle = lib.ps_adopt(native)
         if handle == _INVALID_SOCKET:
             raise error_for(int(lib.ps_last_error()), "from_socket")
+        sock.detach()
         try:
             conn = cls(handle, timeout)
             if timeout is None:
@@ -221,6 +239,7 @@ class Connection:
 
     def send(self, data: ReadableBuffer, flags: int = 0) -> int:
         """Sends some of data; returns how many bytes went out."""
+        flags = _flags(flags, "send")
         buf = _input(data)
         n = min(len(buf), _INT_MAX)
         ret = lib.ps_send(self._live_handle("send"), buf, n, flags)
@@ -230,6 +249,7 @@ class Connection:
 
     def sendall(self, data: ReadableBuffer, flags: int = 0) -> None:
         """Sends all of data (one native call); the timeout bounds the whole."""
+        flags = _flags(flags, "sendall")
         buf: bytes | CData
         if type(data) is bytes:
             buf, size = data, len(data)   # cffi passes bytes as a pointer to their contents, no copy
@@ -250,8 +270,12 @@ class Connection:
             raise TypeError("bufsize must be an int")
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
-        buf = ffi.new("char[]", max(1, min(bufsize, _INT_MAX)))
-        ret = lib.ps_recv(self._live_handle("recv"), buf, min(bufsize, _INT_MAX), flags)
+        flags = _flags(flags, "recv")
+        # One recv returns what has arrived, at most a socket buffer's worth:
+        # a huge bufsize need not allocate (and zero) that much up front.
+        size = max(1, min(bufsize, _RECV_CAP))
+        buf = ffi.new("char[]", size)
+        ret = lib.ps_recv(self._live_handle("recv"), buf, min(bufsize, size), flags)
         if ret < 0:
             raise self._error("recv")
         return ffi.buffer(buf, ret)[:]
@@ -267,6 +291,7 @@ class Connection:
             raise BufferError("recv_into() needs a contiguous buffer")
         if nbytes < 0:
             raise ValueError("negative buffersize in recv_into")
+        flags = _flags(flags, "recv_into")
         size = view.nbytes
         if nbytes == 0:
             nbytes = size

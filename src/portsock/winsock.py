@@ -634,8 +634,10 @@ def inet_ntop(Family: int, pAddr: Union[in_addr, in6_addr, _ReadableBuffer, None
         _error(WSAEFAULT)
         return None
     src = ffi.new("unsigned char[16]", raw[:16].ljust(16, b"\0"))
-    dst = ffi.new("char[]", max(bufsize, 1))
-    if lib.ps_inet_ntop(af, src, dst, bufsize) == ffi.NULL:
+    # No text form is longer than 46 bytes: a larger size needs no larger buffer.
+    size = min(bufsize, 64)
+    dst = ffi.new("char[]", max(size, 1))
+    if lib.ps_inet_ntop(af, src, dst, size) == ffi.NULL:
         return None
     text = ffi.string(dst)
     if pStringBuf is not None:
@@ -1189,7 +1191,7 @@ def getsockopt(s: int, level: int, optname: int, optval: Union[LINGER, _Scalar, 
         capacity = _buffer_size(optval)
     if lv is None or on is None:
         return _trace.record("getsockopt", _fail(h, WSAEINVAL))
-    if optval is None or optlen is None or optlen.value > capacity:
+    if optval is None or optlen is None or optlen.value > capacity or _c_int(optlen.value, "optlen") is None:
         return _trace.record("getsockopt", _fail(h, WSAEFAULT))
     cval = ffi.new("char[]", max(capacity, 1))
     plen = ffi.new("int *", optlen.value)
