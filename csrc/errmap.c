@@ -10,147 +10,153 @@
 
 struct wsa_row {
     int err;            /* the errno with the same meaning, or 0 */
+    const char *err_name; /* its symbol, "ECONNRESET" */
     int wsa;            /* the Winsock code */
     const char *name;
     const char *message;
 };
 
+/* An errno with its symbol: bindings take the value by name from their own
+   errno table (CPython on Windows numbers ECONNRESET and its kin as the WSA
+   codes, not as the C library's errno.h does). */
+#define E(err) err, #err
+
 /* The first row of a code gives its name, message and reverse errno; later rows
    only add errno values that map to it. */
 static const struct wsa_row wsa_table[] = {
-    {ENOMEM, PS_WSA_NOT_ENOUGH_MEMORY, "WSA_NOT_ENOUGH_MEMORY",
+    {E(ENOMEM), PS_WSA_NOT_ENOUGH_MEMORY, "WSA_NOT_ENOUGH_MEMORY",
      "Not enough memory resources are available to process this command."},
-    {0, PS_WSA_INVALID_PARAMETER, "WSA_INVALID_PARAMETER", "The parameter is incorrect."},
-    {EINTR, PS_WSAEINTR, "WSAEINTR",
+    {0, NULL, PS_WSA_INVALID_PARAMETER, "WSA_INVALID_PARAMETER", "The parameter is incorrect."},
+    {E(EINTR), PS_WSAEINTR, "WSAEINTR",
      "A blocking operation was interrupted by a call to WSACancelBlockingCall."},
-    {EBADF, PS_WSAEBADF, "WSAEBADF", "The file handle supplied is not valid."},
-    {EACCES, PS_WSAEACCES, "WSAEACCES",
+    {E(EBADF), PS_WSAEBADF, "WSAEBADF", "The file handle supplied is not valid."},
+    {E(EACCES), PS_WSAEACCES, "WSAEACCES",
      "An attempt was made to access a socket in a way forbidden by its access permissions."},
-    {EPERM, PS_WSAEACCES, NULL, NULL},
-    {EFAULT, PS_WSAEFAULT, "WSAEFAULT",
+    {E(EPERM), PS_WSAEACCES, NULL, NULL},
+    {E(EFAULT), PS_WSAEFAULT, "WSAEFAULT",
      "The system detected an invalid pointer address in attempting to use a pointer argument in a call."},
-    {EINVAL, PS_WSAEINVAL, "WSAEINVAL", "An invalid argument was supplied."},
-    {EMFILE, PS_WSAEMFILE, "WSAEMFILE", "Too many open sockets."},
-    {ENFILE, PS_WSAEMFILE, NULL, NULL},
-    {EWOULDBLOCK, PS_WSAEWOULDBLOCK, "WSAEWOULDBLOCK",
+    {E(EINVAL), PS_WSAEINVAL, "WSAEINVAL", "An invalid argument was supplied."},
+    {E(EMFILE), PS_WSAEMFILE, "WSAEMFILE", "Too many open sockets."},
+    {E(ENFILE), PS_WSAEMFILE, NULL, NULL},
+    {E(EWOULDBLOCK), PS_WSAEWOULDBLOCK, "WSAEWOULDBLOCK",
      "A non-blocking socket operation could not be completed immediately."},
-    {EAGAIN, PS_WSAEWOULDBLOCK, NULL, NULL},
-    {EINPROGRESS, PS_WSAEWOULDBLOCK, NULL, NULL},
-    {0, PS_WSAEINPROGRESS, "WSAEINPROGRESS", "A blocking operation is currently executing."},
-    {EALREADY, PS_WSAEALREADY, "WSAEALREADY",
+    {E(EAGAIN), PS_WSAEWOULDBLOCK, NULL, NULL},
+    {E(EINPROGRESS), PS_WSAEWOULDBLOCK, NULL, NULL},
+    {0, NULL, PS_WSAEINPROGRESS, "WSAEINPROGRESS", "A blocking operation is currently executing."},
+    {E(EALREADY), PS_WSAEALREADY, "WSAEALREADY",
      "An operation was attempted on a non-blocking socket that already had an operation in progress."},
-    {ENOTSOCK, PS_WSAENOTSOCK, "WSAENOTSOCK",
+    {E(ENOTSOCK), PS_WSAENOTSOCK, "WSAENOTSOCK",
      "An operation was attempted on something that is not a socket."},
-    {EDESTADDRREQ, PS_WSAEDESTADDRREQ, "WSAEDESTADDRREQ",
+    {E(EDESTADDRREQ), PS_WSAEDESTADDRREQ, "WSAEDESTADDRREQ",
      "A required address was omitted from an operation on a socket."},
-    {EMSGSIZE, PS_WSAEMSGSIZE, "WSAEMSGSIZE",
+    {E(EMSGSIZE), PS_WSAEMSGSIZE, "WSAEMSGSIZE",
      "A message sent on a datagram socket was larger than the internal message buffer or some other "
      "network limit, or the buffer used to receive a datagram into was smaller than the datagram itself."},
-    {EPROTOTYPE, PS_WSAEPROTOTYPE, "WSAEPROTOTYPE",
+    {E(EPROTOTYPE), PS_WSAEPROTOTYPE, "WSAEPROTOTYPE",
      "A protocol was specified in the socket function call that does not support the semantics of the "
      "socket type requested."},
-    {ENOPROTOOPT, PS_WSAENOPROTOOPT, "WSAENOPROTOOPT",
+    {E(ENOPROTOOPT), PS_WSAENOPROTOOPT, "WSAENOPROTOOPT",
      "An unknown, invalid, or unsupported option or level was specified in a getsockopt or setsockopt call."},
-    {EPROTONOSUPPORT, PS_WSAEPROTONOSUPPORT, "WSAEPROTONOSUPPORT",
+    {E(EPROTONOSUPPORT), PS_WSAEPROTONOSUPPORT, "WSAEPROTONOSUPPORT",
      "The requested protocol has not been configured into the system, or no implementation for it exists."},
 #ifdef ESOCKTNOSUPPORT
-    {ESOCKTNOSUPPORT, PS_WSAESOCKTNOSUPPORT, "WSAESOCKTNOSUPPORT",
+    {E(ESOCKTNOSUPPORT), PS_WSAESOCKTNOSUPPORT, "WSAESOCKTNOSUPPORT",
      "The support for the specified socket type does not exist in this address family."},
 #else
-    {0, PS_WSAESOCKTNOSUPPORT, "WSAESOCKTNOSUPPORT",
+    {0, NULL, PS_WSAESOCKTNOSUPPORT, "WSAESOCKTNOSUPPORT",
      "The support for the specified socket type does not exist in this address family."},
 #endif
-    {EOPNOTSUPP, PS_WSAEOPNOTSUPP, "WSAEOPNOTSUPP",
+    {E(EOPNOTSUPP), PS_WSAEOPNOTSUPP, "WSAEOPNOTSUPP",
      "The attempted operation is not supported for the type of object referenced."},
 #ifdef ENOTSUP
-    {ENOTSUP, PS_WSAEOPNOTSUPP, NULL, NULL},
+    {E(ENOTSUP), PS_WSAEOPNOTSUPP, NULL, NULL},
 #endif
 #ifdef EPFNOSUPPORT
-    {EPFNOSUPPORT, PS_WSAEPFNOSUPPORT, "WSAEPFNOSUPPORT",
+    {E(EPFNOSUPPORT), PS_WSAEPFNOSUPPORT, "WSAEPFNOSUPPORT",
      "The protocol family has not been configured into the system or no implementation for it exists."},
 #else
-    {0, PS_WSAEPFNOSUPPORT, "WSAEPFNOSUPPORT",
+    {0, NULL, PS_WSAEPFNOSUPPORT, "WSAEPFNOSUPPORT",
      "The protocol family has not been configured into the system or no implementation for it exists."},
 #endif
-    {EAFNOSUPPORT, PS_WSAEAFNOSUPPORT, "WSAEAFNOSUPPORT",
+    {E(EAFNOSUPPORT), PS_WSAEAFNOSUPPORT, "WSAEAFNOSUPPORT",
      "An address incompatible with the requested protocol was used."},
-    {EADDRINUSE, PS_WSAEADDRINUSE, "WSAEADDRINUSE",
+    {E(EADDRINUSE), PS_WSAEADDRINUSE, "WSAEADDRINUSE",
      "Only one usage of each socket address (protocol/network address/port) is normally permitted."},
-    {EADDRNOTAVAIL, PS_WSAEADDRNOTAVAIL, "WSAEADDRNOTAVAIL",
+    {E(EADDRNOTAVAIL), PS_WSAEADDRNOTAVAIL, "WSAEADDRNOTAVAIL",
      "The requested address is not valid in its context."},
-    {ENETDOWN, PS_WSAENETDOWN, "WSAENETDOWN", "A socket operation encountered a dead network."},
-    {ENETUNREACH, PS_WSAENETUNREACH, "WSAENETUNREACH",
+    {E(ENETDOWN), PS_WSAENETDOWN, "WSAENETDOWN", "A socket operation encountered a dead network."},
+    {E(ENETUNREACH), PS_WSAENETUNREACH, "WSAENETUNREACH",
      "A socket operation was attempted to an unreachable network."},
-    {ENETRESET, PS_WSAENETRESET, "WSAENETRESET",
+    {E(ENETRESET), PS_WSAENETRESET, "WSAENETRESET",
      "The connection has been broken due to keep-alive activity detecting a failure while the operation "
      "was in progress."},
-    {ECONNABORTED, PS_WSAECONNABORTED, "WSAECONNABORTED",
+    {E(ECONNABORTED), PS_WSAECONNABORTED, "WSAECONNABORTED",
      "An established connection was aborted by the software in your host machine."},
-    {ECONNRESET, PS_WSAECONNRESET, "WSAECONNRESET",
+    {E(ECONNRESET), PS_WSAECONNRESET, "WSAECONNRESET",
      "An existing connection was forcibly closed by the remote host."},
-    {ENOBUFS, PS_WSAENOBUFS, "WSAENOBUFS",
+    {E(ENOBUFS), PS_WSAENOBUFS, "WSAENOBUFS",
      "An operation on a socket could not be performed because the system lacked sufficient buffer space "
      "or because a queue was full."},
-    {EISCONN, PS_WSAEISCONN, "WSAEISCONN", "A connect request was made on an already connected socket."},
-    {ENOTCONN, PS_WSAENOTCONN, "WSAENOTCONN",
+    {E(EISCONN), PS_WSAEISCONN, "WSAEISCONN", "A connect request was made on an already connected socket."},
+    {E(ENOTCONN), PS_WSAENOTCONN, "WSAENOTCONN",
      "A request to send or receive data was disallowed because the socket is not connected and (when "
      "sending on a datagram socket using a sendto call) no address was supplied."},
 #ifdef ESHUTDOWN
-    {ESHUTDOWN, PS_WSAESHUTDOWN, "WSAESHUTDOWN",
+    {E(ESHUTDOWN), PS_WSAESHUTDOWN, "WSAESHUTDOWN",
      "A request to send or receive data was disallowed because the socket had already been shut down in "
      "that direction with a previous shutdown call."},
 #else
     /* No ESHUTDOWN here: EPIPE is what this platform says for the same thing. */
-    {EPIPE, PS_WSAESHUTDOWN, "WSAESHUTDOWN",
+    {E(EPIPE), PS_WSAESHUTDOWN, "WSAESHUTDOWN",
      "A request to send or receive data was disallowed because the socket had already been shut down in "
      "that direction with a previous shutdown call."},
 #endif
 #ifdef ETOOMANYREFS
-    {ETOOMANYREFS, PS_WSAETOOMANYREFS, "WSAETOOMANYREFS", "Too many references to some kernel object."},
+    {E(ETOOMANYREFS), PS_WSAETOOMANYREFS, "WSAETOOMANYREFS", "Too many references to some kernel object."},
 #endif
-    {ETIMEDOUT, PS_WSAETIMEDOUT, "WSAETIMEDOUT",
+    {E(ETIMEDOUT), PS_WSAETIMEDOUT, "WSAETIMEDOUT",
      "A connection attempt failed because the connected party did not properly respond after a period of "
      "time, or established connection failed because connected host has failed to respond."},
-    {ECONNREFUSED, PS_WSAECONNREFUSED, "WSAECONNREFUSED",
+    {E(ECONNREFUSED), PS_WSAECONNREFUSED, "WSAECONNREFUSED",
      "No connection could be made because the target machine actively refused it."},
-    {ELOOP, PS_WSAELOOP, "WSAELOOP", "Cannot translate name."},
-    {ENAMETOOLONG, PS_WSAENAMETOOLONG, "WSAENAMETOOLONG", "Name component or name was too long."},
+    {E(ELOOP), PS_WSAELOOP, "WSAELOOP", "Cannot translate name."},
+    {E(ENAMETOOLONG), PS_WSAENAMETOOLONG, "WSAENAMETOOLONG", "Name component or name was too long."},
 #ifdef EHOSTDOWN
-    {EHOSTDOWN, PS_WSAEHOSTDOWN, "WSAEHOSTDOWN",
+    {E(EHOSTDOWN), PS_WSAEHOSTDOWN, "WSAEHOSTDOWN",
      "A socket operation failed because the destination host was down."},
 #endif
-    {EHOSTUNREACH, PS_WSAEHOSTUNREACH, "WSAEHOSTUNREACH",
+    {E(EHOSTUNREACH), PS_WSAEHOSTUNREACH, "WSAEHOSTUNREACH",
      "A socket operation was attempted to an unreachable host."},
-    {ENOTEMPTY, PS_WSAENOTEMPTY, "WSAENOTEMPTY", "Cannot remove a directory that is not empty."},
+    {E(ENOTEMPTY), PS_WSAENOTEMPTY, "WSAENOTEMPTY", "Cannot remove a directory that is not empty."},
 #ifdef EUSERS
-    {EUSERS, PS_WSAEUSERS, "WSAEUSERS", "Ran out of quota."},
+    {E(EUSERS), PS_WSAEUSERS, "WSAEUSERS", "Ran out of quota."},
 #endif
 #ifdef EDQUOT
-    {EDQUOT, PS_WSAEDQUOT, "WSAEDQUOT", "Ran out of disk quota."},
+    {E(EDQUOT), PS_WSAEDQUOT, "WSAEDQUOT", "Ran out of disk quota."},
 #endif
 #ifdef ESTALE
-    {ESTALE, PS_WSAESTALE, "WSAESTALE", "File handle reference is no longer available."},
+    {E(ESTALE), PS_WSAESTALE, "WSAESTALE", "File handle reference is no longer available."},
 #endif
 #ifdef EREMOTE
-    {EREMOTE, PS_WSAEREMOTE, "WSAEREMOTE", "Item is not available locally."},
+    {E(EREMOTE), PS_WSAEREMOTE, "WSAEREMOTE", "Item is not available locally."},
 #endif
-    {0, PS_WSASYSNOTREADY, "WSASYSNOTREADY",
+    {0, NULL, PS_WSASYSNOTREADY, "WSASYSNOTREADY",
      "WSAStartup cannot function at this time because the underlying system it uses to provide network "
      "services is currently unavailable."},
-    {0, PS_WSAVERNOTSUPPORTED, "WSAVERNOTSUPPORTED",
+    {0, NULL, PS_WSAVERNOTSUPPORTED, "WSAVERNOTSUPPORTED",
      "The Windows Sockets version requested is not supported."},
-    {0, PS_WSANOTINITIALISED, "WSANOTINITIALISED",
+    {0, NULL, PS_WSANOTINITIALISED, "WSANOTINITIALISED",
      "Either the application has not called WSAStartup, or WSAStartup failed."},
-    {0, PS_WSAEDISCON, "WSAEDISCON",
+    {0, NULL, PS_WSAEDISCON, "WSAEDISCON",
      "Returned by WSARecv or WSARecvFrom to indicate the remote party has initiated a graceful shutdown "
      "sequence."},
-    {0, PS_WSATYPE_NOT_FOUND, "WSATYPE_NOT_FOUND", "The specified class was not found."},
-    {0, PS_WSAHOST_NOT_FOUND, "WSAHOST_NOT_FOUND", "No such host is known."},
-    {0, PS_WSATRY_AGAIN, "WSATRY_AGAIN",
+    {0, NULL, PS_WSATYPE_NOT_FOUND, "WSATYPE_NOT_FOUND", "The specified class was not found."},
+    {0, NULL, PS_WSAHOST_NOT_FOUND, "WSAHOST_NOT_FOUND", "No such host is known."},
+    {0, NULL, PS_WSATRY_AGAIN, "WSATRY_AGAIN",
      "This is usually a temporary error during hostname resolution and means that the local server did "
      "not receive a response from an authoritative server."},
-    {0, PS_WSANO_RECOVERY, "WSANO_RECOVERY", "A non-recoverable error occurred during a database lookup."},
-    {0, PS_WSANO_DATA, "WSANO_DATA", "The requested name is valid, but no data of the requested type was found."},
+    {0, NULL, PS_WSANO_RECOVERY, "WSANO_RECOVERY", "A non-recoverable error occurred during a database lookup."},
+    {0, NULL, PS_WSANO_DATA, "WSANO_DATA", "The requested name is valid, but no data of the requested type was found."},
 };
 
 #define TABLE_ROWS (sizeof wsa_table / sizeof wsa_table[0])
@@ -222,6 +228,12 @@ const char *ps_wsa_message(int code)
 {
     const struct wsa_row *row = find_code(code);
     return row ? row->message : NULL;
+}
+
+const char *ps_errno_name_from_wsa(int code)
+{
+    const struct wsa_row *row = find_code(code);
+    return row ? row->err_name : NULL;
 }
 
 int ps_errno_from_wsa(int code)

@@ -211,8 +211,10 @@ ps_socket ps_adopt(intptr_t native);
    NULL for an unknown code. */
 const char *ps_wsa_name(int code);
 const char *ps_wsa_message(int code);
-/* The closest errno of this platform for a Winsock code, or 0. */
+/* The closest errno of this platform for a Winsock code, or 0; and that
+   errno's symbol ("ECONNRESET"), or NULL. */
 int ps_errno_from_wsa(int code);
+const char *ps_errno_name_from_wsa(int code);
 
 /* cffi:end */
 

@@ -6,6 +6,7 @@ class mapping is CPython's own (OSError(errno, ...) picks the subclass)."""
 
 from __future__ import annotations
 
+import errno as _errno
 from typing import Any, Dict, Optional, Type
 
 from portsock._core import ffi, lib
@@ -21,8 +22,7 @@ class WinsockError(OSError):
     catches WSAECONNRESET."""
 
     def __init__(self, winerror: int, function: Optional[str] = None, message: Optional[str] = None) -> None:
-        err = int(lib.ps_errno_from_wsa(winerror)) or None
-        super().__init__(err, message or describe(winerror))
+        super().__init__(errno_for(winerror), message or describe(winerror))
         self._winerror = winerror
         self.function = function
 
@@ -56,12 +56,23 @@ def describe(code: int) -> str:
     return ffi.string(message).decode("ascii")
 
 
+def errno_for(code: int) -> Optional[int]:
+    """The closest errno for a Winsock code, as this Python numbers it (the
+    core names it; CPython on Windows gives ECONNRESET and its kin the WSA
+    values, not the C library's), or None."""
+    name = lib.ps_errno_name_from_wsa(code)
+    if name == ffi.NULL:
+        return None
+    value = getattr(_errno, ffi.string(name).decode("ascii"), None)
+    return value if isinstance(value, int) else None
+
+
 _classes: Dict[Type[OSError], Type[WinsockError]] = {}
 
 
 def error_class(code: int) -> Type[WinsockError]:
     """The WinsockError subclass raised for a code."""
-    err = int(lib.ps_errno_from_wsa(code))
+    err = errno_for(code)
     builtin = type(OSError(err, "")) if err else OSError
     if builtin is OSError:
         return WinsockError
