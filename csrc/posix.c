@@ -312,8 +312,9 @@ static int make_wake_fds(int *rd, int *wr)
 }
 
 /* Waits until the fd is ready for events, the deadline passes (WSAETIMEDOUT)
-   or the socket is closed by another thread (WSAEINTR). Returns 0 or the code. */
-static int wait_ready(struct slot *sl, short events, int64_t deadline)
+   or the socket is closed by another thread (WSAEINTR). Returns 0 or the code;
+   *revents (if given) gets what poll() saw on the fd. */
+static int wait_ready_events(struct slot *sl, short events, int64_t deadline, short *revents)
 {
     struct pollfd pfd[2];
     int nfds = 1, wake_rd;
@@ -353,13 +354,21 @@ static int wait_ready(struct slot *sl, short events, int64_t deadline)
             return ps_wsa_from_errno(errno);
         if (__atomic_load_n(&sl->closing, __ATOMIC_ACQUIRE))
             return PS_WSAEINTR;
-        if (n > 0 && (nfds == 1 || pfd[1].revents == 0))
+        if (n > 0 && (nfds == 1 || pfd[1].revents == 0)) {
+            if (revents != NULL)
+                *revents = pfd[0].revents;
             return 0;
+        }
         if (n > 0)
             return PS_WSAEINTR;
         if (n == 0 && expired)
             return PS_WSAETIMEDOUT;
     }
+}
+
+static int wait_ready(struct slot *sl, short events, int64_t deadline)
+{
+    return wait_ready_events(sl, events, deadline, NULL);
 }
 
 /* The deadline of one blocking call. A one-call path (ps_sendall, ps_drain,
@@ -747,10 +756,13 @@ ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
 static int finish_connect(struct slot *sl, int64_t deadline)
 {
     int err = 0, code;
+    short revents = 0;
     socklen_t len = sizeof err;
-    code = wait_ready(sl, POLLOUT, deadline);
+    code = wait_ready_events(sl, POLLOUT, deadline, &revents);
     if (code != 0)
         return code;
+    if (revents == POLLOUT)
+        return 0;   /* writable and nothing wrong: connected, SO_ERROR is 0 */
     if (getsockopt(sl->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
         return ps_wsa_from_errno(errno);
     if (err == ECONNRESET || err == EPIPE) {
@@ -1408,10 +1420,13 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_
 
 static int drain_slot(struct slot *sl, void *buf, size_t cap, size_t *received, int64_t deadline)
 {
-    char scratch[16384];
+    /* Discarding reads in the stdlib's 64 KiB steps; off the stack, which is
+       small in some threads (512 KiB on macOS). */
+    enum { SCRATCH = 65536 };
     int discard = buf == NULL && cap == 0;
+    char *scratch = discard ? malloc(SCRATCH) : NULL;
     size_t got = 0;
-    int code = check_recv(sl, discard ? scratch : buf, 0);
+    int code = discard && scratch == NULL ? PS_WSAENOBUFS : check_recv(sl, discard ? scratch : buf, 0);
     if (code == 0 && !is_connected(sl))
         code = PS_WSAENOTCONN;
     while (code == 0) {
@@ -1420,7 +1435,7 @@ static int drain_slot(struct slot *sl, void *buf, size_t cap, size_t *received, 
             *received = got;
             return 1;
         }
-        n = discard ? recv_some(sl, scratch, sizeof scratch, 0, NULL, NULL, deadline)
+        n = discard ? recv_some(sl, scratch, SCRATCH, 0, NULL, NULL, deadline)
                     : recv_some(sl, (char *)buf + got, cap - got, 0, NULL, NULL, deadline);
         if (n < 0)
             code = (int)-n;
@@ -1429,6 +1444,7 @@ static int drain_slot(struct slot *sl, void *buf, size_t cap, size_t *received, 
         else
             got += (size_t)n;
     }
+    free(scratch);
     *received = got;
     return code ? -code : 0;
 }
