@@ -15,8 +15,16 @@ import pytest
 
 import portsock
 from portsock import winsock as ws
-from portsock.testing import (CloseFirstPeer, EchoPeer, HalfCloseFirstPeer, ReplyAfterFinPeer, ResetPeer,
-                              SilentPeer, pattern, wait_for)
+from portsock.testing import (
+    CloseFirstPeer,
+    EchoPeer,
+    HalfCloseFirstPeer,
+    ReplyAfterFinPeer,
+    ResetPeer,
+    SilentPeer,
+    pattern,
+    wait_for,
+)
 
 TIME_SLACK = 2.0   # how late a deadline may fire on a loaded 2-core machine
 
