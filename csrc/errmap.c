@@ -113,6 +113,8 @@ static const struct wsa_row wsa_table[] = {
 #endif
 #ifdef ETOOMANYREFS
     {E(ETOOMANYREFS), PS_WSAETOOMANYREFS, "WSAETOOMANYREFS", "Too many references to some kernel object."},
+#else
+    {0, NULL, PS_WSAETOOMANYREFS, "WSAETOOMANYREFS", "Too many references to some kernel object."},
 #endif
     {E(ETIMEDOUT), PS_WSAETIMEDOUT, "WSAETIMEDOUT",
      "A connection attempt failed because the connected party did not properly respond after a period of "
@@ -124,22 +126,34 @@ static const struct wsa_row wsa_table[] = {
 #ifdef EHOSTDOWN
     {E(EHOSTDOWN), PS_WSAEHOSTDOWN, "WSAEHOSTDOWN",
      "A socket operation failed because the destination host was down."},
+#else
+    {0, NULL, PS_WSAEHOSTDOWN, "WSAEHOSTDOWN",
+     "A socket operation failed because the destination host was down."},
 #endif
     {E(EHOSTUNREACH), PS_WSAEHOSTUNREACH, "WSAEHOSTUNREACH",
      "A socket operation was attempted to an unreachable host."},
     {E(ENOTEMPTY), PS_WSAENOTEMPTY, "WSAENOTEMPTY", "Cannot remove a directory that is not empty."},
 #ifdef EUSERS
     {E(EUSERS), PS_WSAEUSERS, "WSAEUSERS", "Ran out of quota."},
+#else
+    {0, NULL, PS_WSAEUSERS, "WSAEUSERS", "Ran out of quota."},
 #endif
 #ifdef EDQUOT
     {E(EDQUOT), PS_WSAEDQUOT, "WSAEDQUOT", "Ran out of disk quota."},
+#else
+    {0, NULL, PS_WSAEDQUOT, "WSAEDQUOT", "Ran out of disk quota."},
 #endif
 #ifdef ESTALE
     {E(ESTALE), PS_WSAESTALE, "WSAESTALE", "File handle reference is no longer available."},
+#else
+    {0, NULL, PS_WSAESTALE, "WSAESTALE", "File handle reference is no longer available."},
 #endif
 #ifdef EREMOTE
     {E(EREMOTE), PS_WSAEREMOTE, "WSAEREMOTE", "Item is not available locally."},
+#else
+    {0, NULL, PS_WSAEREMOTE, "WSAEREMOTE", "Item is not available locally."},
 #endif
+    {0, NULL, PS_WSAEPROCLIM, "WSAEPROCLIM", "Too many processes."},
     {0, NULL, PS_WSASYSNOTREADY, "WSASYSNOTREADY",
      "WSAStartup cannot function at this time because the underlying system it uses to provide network "
      "services is currently unavailable."},

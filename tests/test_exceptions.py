@@ -81,3 +81,14 @@ def test_unknown_code():
     e = portsock.error_for(424242)
     assert type(e) is portsock.WinsockError
     assert e.errno is None and "424242" in e.strerror
+
+
+def test_every_winsock_code_has_its_name_and_message():
+    from portsock._errors import code_name, describe
+    codes = {name: getattr(ws, name) for name in dir(ws) if name.startswith("WSA") and name.isupper()
+             and not name.endswith("_LEN")
+             and isinstance(getattr(ws, name), int)}
+    assert len(codes) > 50
+    for name, code in codes.items():
+        assert code_name(code) == name, (name, code)
+        assert not describe(code).startswith("Unknown"), name
