@@ -65,6 +65,33 @@ def pair(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
     ws.closesocket(server)
 
 
+TIMEOUT_MS = 3000  # the SO_RCVTIMEO safety net: a recv a bug leaves blocked still ends
+
+
+def set_rcvtimeo(s: int, ms: int = TIMEOUT_MS) -> None:
+    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_RCVTIMEO, ws.DWORD(ms), 4) == 0, ws.WSAGetLastError()
+
+
+def expect_error(ret: int, code: int, value: int = ws.SOCKET_ERROR) -> None:
+    """The call returned value (SOCKET_ERROR by default) with WSAGetLastError() == code."""
+    assert (ret, ws.WSAGetLastError()) == (value, code)
+
+
+def expect_ok(ret: int, value: int = 0) -> None:
+    assert (ret, ws.WSAGetLastError()) == (value, 0)
+
+
+@pytest.fixture
+def tcp(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
+    """(client, server) of a loopback TCP connection, both with SO_RCVTIMEO."""
+    client, server = connected_pair()
+    set_rcvtimeo(client)
+    set_rcvtimeo(server)
+    yield client, server
+    ws.closesocket(client)
+    ws.closesocket(server)
+
+
 def recv_all(s: int, limit: int = 1 << 20) -> bytes:
     """Receives until the peer's FIN (bounded by limit bytes)."""
     out = bytearray()

@@ -15,38 +15,13 @@ import sys
 import textwrap
 import threading
 import time
-from typing import Iterator, Optional, Tuple
+from typing import Optional, Tuple
 
 import pytest
 
 from portsock import winsock as ws
 
-from conftest import connected_pair, loopback
-
-TIMEOUT_MS = 3000
-
-
-def set_rcvtimeo(s: int, ms: int = TIMEOUT_MS) -> None:
-    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_RCVTIMEO, ws.DWORD(ms), 4) == 0, ws.WSAGetLastError()
-
-
-def expect_error(ret: int, code: int, value: int = ws.SOCKET_ERROR) -> None:
-    assert (ret, ws.WSAGetLastError()) == (value, code)
-
-
-def expect_ok(ret: int, value: int = 0) -> None:
-    assert (ret, ws.WSAGetLastError()) == (value, 0)
-
-
-@pytest.fixture
-def tcp(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
-    """(client, server) of a loopback TCP connection, both with SO_RCVTIMEO."""
-    client, server = connected_pair()
-    set_rcvtimeo(client)
-    set_rcvtimeo(server)
-    yield client, server
-    ws.closesocket(client)
-    ws.closesocket(server)
+from conftest import connected_pair, expect_error, expect_ok, loopback, set_rcvtimeo
 
 
 def abort(s: int) -> None:

@@ -16,37 +16,15 @@ import array
 import os
 import socket as stdlib_socket
 import sys
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, List, Tuple
 
 import pytest
 
 from portsock import winsock as ws
 
-from conftest import connected_pair, loopback
+from conftest import expect_error, expect_ok, loopback
 
 INT_MAX = (1 << 31) - 1
-
-
-def set_rcvtimeo(s: int, ms: int = 3000) -> None:
-    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_RCVTIMEO, ws.DWORD(ms), 4) == 0, ws.WSAGetLastError()
-
-
-def expect_error(ret: int, code: int, value: int = ws.SOCKET_ERROR) -> None:
-    assert (ret, ws.WSAGetLastError()) == (value, code)
-
-
-def expect_ok(ret: int, value: int = 0) -> None:
-    assert (ret, ws.WSAGetLastError()) == (value, 0)
-
-
-@pytest.fixture
-def tcp(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
-    client, server = connected_pair()
-    set_rcvtimeo(client)
-    set_rcvtimeo(server)
-    yield client, server
-    ws.closesocket(client)
-    ws.closesocket(server)
 
 
 def still_works(client: int, server: int) -> None:

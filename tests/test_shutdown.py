@@ -9,38 +9,20 @@ in recv has SO_RCVTIMEO set, so a failure cannot hang.
 from __future__ import annotations
 
 import time
-from typing import Iterator, Tuple
+from typing import Tuple
 
 import pytest
 
 from portsock import winsock as ws
 
-from conftest import connected_pair, listener, loopback, run_in_thread
-
-TIMEOUT_MS = 3000
-
-
-def set_rcvtimeo(s: int, ms: int = TIMEOUT_MS) -> None:
-    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_RCVTIMEO, ws.DWORD(ms), 4) == 0, ws.WSAGetLastError()
-
-
-@pytest.fixture
-def tcp(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
-    """(client, server) of a loopback TCP connection, both with SO_RCVTIMEO."""
-    client, server = connected_pair()
-    set_rcvtimeo(client)
-    set_rcvtimeo(server)
-    yield client, server
-    ws.closesocket(client)
-    ws.closesocket(server)
-
-
-def expect_error(ret: int, code: int, value: int = ws.SOCKET_ERROR) -> None:
-    assert (ret, ws.WSAGetLastError()) == (value, code)
-
-
-def expect_ok(ret: int, value: int = 0) -> None:
-    assert (ret, ws.WSAGetLastError()) == (value, 0)
+from conftest import (
+    expect_error,
+    expect_ok,
+    listener,
+    loopback,
+    run_in_thread,
+    set_rcvtimeo,
+)
 
 
 def udp_socket(bound: bool = True) -> Tuple[int, ws.sockaddr_in]:
