@@ -843,6 +843,24 @@ static int check_send(struct slot *sl, const void *buf, int len)
     return 0;
 }
 
+/* After a send or recv attempt failed with err: 0 to try again (interrupted,
+   or the socket became ready), else the Winsock code to report. A blocking
+   call waits here, within the socket's own timeout (timeo, from the first
+   wait on: *deadline starts at -2) and the caller's deadline. */
+static int after_failed_io(struct slot *sl, int err, short events, atomic_uint *timeo,
+                           int64_t caller_deadline, int64_t *deadline, int (*to_wsa)(struct slot *, int))
+{
+    if (err == EINTR)
+        return 0;
+    if (err != EAGAIN && err != EWOULDBLOCK)
+        return to_wsa(sl, err);
+    if (has_flag(sl, F_NONBLOCK))
+        return PS_WSAEWOULDBLOCK;
+    if (*deadline == -2)
+        *deadline = call_deadline(atomic_load(timeo), caller_deadline);
+    return wait_ready(sl, events, *deadline);
+}
+
 /* Sends up to len bytes, waiting as a blocking Winsock send does (all of it,
    unless the socket is non-blocking). Returns bytes sent (>= 0), or -code. */
 static ssize_t send_some(struct slot *sl, const void *buf, size_t len, int flags,
@@ -866,19 +884,9 @@ static ssize_t send_some(struct slot *sl, const void *buf, size_t len, int flags
                 return (ssize_t)done;
             continue;
         }
-        if (errno == EINTR)
+        code = after_failed_io(sl, errno, POLLOUT, &sl->sndtimeo, caller_deadline, &deadline, send_error);
+        if (code == 0)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            code = send_error(sl, errno);
-        else if (has_flag(sl, F_NONBLOCK))
-            code = PS_WSAEWOULDBLOCK;
-        else {
-            if (deadline == -2)
-                deadline = call_deadline(atomic_load(&sl->sndtimeo), caller_deadline);
-            code = wait_ready(sl, POLLOUT, deadline);
-            if (code == 0)
-                continue;
-        }
         /* Bytes that went out are reported, never lost in an error. */
         return done > 0 ? (ssize_t)done : -(ssize_t)code;
     }
@@ -1018,19 +1026,9 @@ static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
         }
         if (n >= 0)
             return (ssize_t)(done + (size_t)n);
-        if (errno == EINTR)
+        code = after_failed_io(sl, errno, POLLIN, &sl->rcvtimeo, caller_deadline, &deadline, recv_error);
+        if (code == 0)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            code = recv_error(sl, errno);
-        else if (has_flag(sl, F_NONBLOCK))
-            code = PS_WSAEWOULDBLOCK;
-        else {
-            if (deadline == -2)
-                deadline = call_deadline(atomic_load(&sl->rcvtimeo), caller_deadline);
-            code = wait_ready(sl, POLLIN, deadline);
-            if (code == 0)
-                continue;
-        }
         return done > 0 ? (ssize_t)done : -(ssize_t)code;
     }
 }
