@@ -113,6 +113,11 @@ def run_in_thread(fn, *args) -> Tuple[threading.Thread, List[object]]:  # type: 
     return thread, result
 
 
+def socket_fds() -> List[int]:
+    """The fd numbers of this process's open sockets (Linux /proc)."""
+    return sorted(fd for fd, target in open_socket_fds() if target.startswith("socket:"))
+
+
 def open_socket_fds() -> set:
     """This process's fds that are sockets or the core's wake-up eventfds."""
     import os

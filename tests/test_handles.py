@@ -9,19 +9,7 @@ import pytest
 
 from portsock import winsock as ws
 
-from conftest import connected_pair
-
-
-def socket_fds() -> list:
-    """The fd numbers of this process's open sockets (Linux /proc)."""
-    fds = []
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
-                fds.append(int(name))
-        except OSError:
-            pass
-    return fds
+from conftest import connected_pair, socket_fds
 
 
 def test_handles_are_never_small_values(wsa):

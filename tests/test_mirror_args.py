@@ -13,7 +13,6 @@ buffer, or negative; NULL buffer".
 from __future__ import annotations
 
 import array
-import os
 import socket as stdlib_socket
 import sys
 from typing import Any, Callable, List, Tuple
@@ -22,7 +21,7 @@ import pytest
 
 from portsock import winsock as ws
 
-from conftest import expect_error, expect_ok, loopback
+from conftest import expect_error, expect_ok, loopback, socket_fds
 
 INT_MAX = (1 << 31) - 1
 
@@ -290,16 +289,6 @@ def test_closed_handle(tcp: Tuple[int, int]) -> None:
     still_works(client, server)
 
 
-def _socket_fds() -> List[int]:
-    """The fd numbers of every socket open in this process."""
-    fds = []
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
-                fds.append(int(name))
-        except OSError:
-            pass
-    return fds
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
@@ -312,7 +301,7 @@ def test_raw_fd_numbers(tcp: Tuple[int, int]) -> None:
     try:
         other.bind(("127.0.0.1", 0))
         name = other.getsockname()
-        fds = _socket_fds()
+        fds = socket_fds()
         assert other.fileno() in fds and len(fds) >= 3
         for fd in fds:
             _assert_not_a_socket(fd)
