@@ -37,7 +37,7 @@ from portsock.testing import (
     wait_for,
 )
 
-from conftest import connected_pair, listener, open_socket_fds, recv_all
+from conftest import connected_pair, fill_send_buffer, listener, open_socket_fds, recv_all
 
 pytestmark = pytest.mark.skipif(not HAVE_PROC, reason="the leak checks read /proc")
 
@@ -521,18 +521,6 @@ def test_signal_storm_during_connect_and_accept(started: None) -> None:
 
 
 # -- closesocket from another thread, mid-call --------------------------------------
-
-def fill_send_buffer(s: int, peer: int) -> None:
-    """Sends without blocking until the kernel's buffers are full."""
-    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_SNDBUF, 4096, 4) == 0
-    assert ws.setsockopt(peer, ws.SOL_SOCKET, ws.SO_RCVBUF, 4096, 4) == 0
-    assert ws.ioctlsocket(s, ws.FIONBIO, 1) == 0
-    chunk = bytes(65536)
-    for _ in range(10000):
-        if ws.send(s, chunk, len(chunk), 0) == ws.SOCKET_ERROR:
-            assert ws.WSAGetLastError() == ws.WSAEWOULDBLOCK
-            break
-    assert ws.ioctlsocket(s, ws.FIONBIO, 0) == 0
 
 
 def backlog_full_listener() -> Tuple[int, Any, int]:

@@ -9,7 +9,7 @@ import time
 
 from portsock import winsock as ws
 
-from conftest import listener, run_in_thread
+from conftest import fill_send_buffer, listener, run_in_thread
 
 WAKE_BOUND = 5.0  # seconds a woken call may take to return, at most
 
@@ -47,21 +47,6 @@ def test_closesocket_wakes_blocked_recv_with_wsaeintr(pair):
     # The fd was closed once the woken call returned: the peer sees the FIN.
     set_timeouts(server, 5000)
     assert ws.recv(server, bytearray(4), 4, 0) == 0
-
-
-def fill_send_buffer(s, peer):
-    """Sends without blocking until the kernel buffers are full."""
-    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_SNDBUF, 4096, 4) == 0
-    assert ws.setsockopt(peer, ws.SOL_SOCKET, ws.SO_RCVBUF, 4096, 4) == 0
-    assert ws.ioctlsocket(s, ws.FIONBIO, 1) == 0
-    chunk = bytes(65536)
-    for _ in range(10000):
-        if ws.send(s, chunk, len(chunk), 0) == ws.SOCKET_ERROR:
-            assert ws.WSAGetLastError() == ws.WSAEWOULDBLOCK
-            break
-    else:
-        raise AssertionError("the send buffer never filled")
-    assert ws.ioctlsocket(s, ws.FIONBIO, 0) == 0
 
 
 def test_closesocket_wakes_blocked_send_with_wsaeintr(pair):

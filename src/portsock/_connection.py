@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, ov
 
 from portsock import winsock as _ws
 from portsock._core import ffi, lib
-from portsock._errors import WinsockError, error_for
+from portsock._errors import WinsockError, describe, error_for
 
 if TYPE_CHECKING:
     import socket as _socket
@@ -559,7 +559,7 @@ def _addresses(host: str, port: int, family: int) -> List[_Entry]:
     if not numeric:
         code = int(lib.ps_getaddrinfo_hints(node, service, 1, 0, family, lib.SOCK_STREAM, lib.IPPROTO_TCP, res))
         if code != 0:
-            raise error_for(code, "getaddrinfo", "%s (%s:%d)" % (_describe(code), host, port))
+            raise error_for(code, "getaddrinfo", "%s (%s:%d)" % (describe(code), host, port))
     entries: List[_Entry] = []
     view = ffi.new("ps_addrinfo_view *")
     try:
@@ -615,7 +615,3 @@ def _encode_host(host: str) -> bytes:
             return raw
     return host.encode("idna") if host else b""
 
-
-def _describe(code: int) -> str:
-    from portsock._errors import describe
-    return describe(code)
