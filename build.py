@@ -48,19 +48,36 @@ BUILD_INFO = """
 static const char *ps_build_version(void) { return "%s"; }
 """ % read_version()
 
+def core_sources(backend):
+    """The core's C files for a backend ("posix" or "win32"), from csrc/SOURCES,
+    the one list of them."""
+    with open(os.path.join(HERE, "csrc", "SOURCES")) as f:
+        for line in f:
+            name, _, files = line.partition(":")
+            if not line.startswith("#") and name.strip() == backend:
+                return ["csrc/" + file for file in files.split()]
+    raise RuntimeError("csrc/SOURCES has no line for the %s backend" % backend)
+
+
+# The Python layers' signal hook (portsock._signals): C calls it when a signal
+# interrupts a blocking call, to run Python's handlers there and then.
+PYTHON_CALLBACKS = """
+extern "Python" int ps_py_signal_hook(void);
+"""
+
 if sys.platform == "win32":
-    BACKEND = "csrc/win32.c"
+    BACKEND = "win32"
     LIBRARIES = ["ws2_32"]
 else:
-    BACKEND = "csrc/posix.c"
+    BACKEND = "posix"
     LIBRARIES = []
 
 ffibuilder = FFI()
-ffibuilder.cdef(read_cdef() + "const char *ps_build_version(void);\n")
+ffibuilder.cdef(read_cdef() + "const char *ps_build_version(void);\n" + PYTHON_CALLBACKS)
 ffibuilder.set_source(
     "portsock._core",
     '#include "platform.h"\n' + BUILD_INFO,
-    sources=[BACKEND, "csrc/errmap.c", "csrc/addr.c"],
+    sources=core_sources(BACKEND),
     include_dirs=[os.path.relpath(os.path.join(HERE, "csrc"))],
     libraries=LIBRARIES,
 )

@@ -143,7 +143,7 @@ void ps_addrinfo_read(const struct addrinfo *ai, ps_addrinfo_view *out)
 
 int ps_inet_pton(int af, const char *src, void *dst)
 {
-    int ret;
+    int ret, saved_errno;
     if (src == NULL || dst == NULL) {
         ps_set_last_error(PS_WSAEFAULT);
         return -1;
@@ -152,7 +152,9 @@ int ps_inet_pton(int af, const char *src, void *dst)
         ps_set_last_error(PS_WSAEAFNOSUPPORT);
         return -1;
     }
+    saved_errno = errno;   /* the core never changes errno (Winsock does not) */
     ret = inet_pton(af, src, dst);
+    errno = saved_errno;
     if (ret == 0)
         ps_set_last_error(PS_WSAEINVAL);
     return ret;
@@ -161,6 +163,7 @@ int ps_inet_pton(int af, const char *src, void *dst)
 const char *ps_inet_ntop(int af, const void *src, char *dst, size_t size)
 {
     const char *ret;
+    int saved_errno;
     if (src == NULL || dst == NULL) {
         ps_set_last_error(PS_WSAEFAULT);
         return NULL;
@@ -171,7 +174,9 @@ const char *ps_inet_ntop(int af, const void *src, char *dst, size_t size)
     }
     /* inet_ntop takes a socklen_t: a size_t above its range would wrap (2^32
        to 0, a spurious "too small"). No address text needs more than 64. */
+    saved_errno = errno;
     ret = inet_ntop(af, src, dst, size > 64 ? (socklen_t)64 : (socklen_t)size);
+    errno = saved_errno;
     if (ret == NULL)
         ps_set_last_error(PS_WSAEINVAL);
     return ret;

@@ -43,9 +43,40 @@
 #  include <poll.h>
 #  include <unistd.h>
 #  define PS_PLATFORM_NAME "posix"
+   /* What the POSIX backend may rely on, as capabilities rather than OS
+      names (the C files test these, never __linux__ or __APPLE__). */
 #  if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
      /* BSD socket addresses carry their own length byte. */
 #    define PS_HAVE_SIN_LEN 1
+#  endif
+#  ifdef SOCK_NONBLOCK
+     /* socket() and accept4() take SOCK_CLOEXEC and SOCK_NONBLOCK in the type
+        or flags (Linux, the BSDs); elsewhere fcntl/ioctl follow the call. */
+#    define PS_HAVE_SOCK_FLAGS 1
+#  endif
+#  ifdef MSG_NOSIGNAL
+     /* The send flag that keeps a broken connection from raising SIGPIPE. */
+#    define PS_MSG_NOSIGNAL MSG_NOSIGNAL
+#  else
+#    define PS_MSG_NOSIGNAL 0
+#  endif
+#  ifdef SO_NOSIGPIPE
+     /* The socket option that does the same (macOS, whose older SDKs lack
+        MSG_NOSIGNAL). */
+#    define PS_HAVE_SO_NOSIGPIPE 1
+#  endif
+#  ifdef SO_LINGER_SEC
+     /* macOS measures SO_LINGER in clock ticks; SO_LINGER_SEC is the option
+        in seconds that Winsock's l_linger means. */
+#    define PS_SO_LINGER_SECONDS SO_LINGER_SEC
+#  else
+#    define PS_SO_LINGER_SECONDS SO_LINGER
+#  endif
+#  ifdef __linux__
+     /* shutdown() of a listening socket wakes the threads blocked in its
+        accept() (Linux's inet_shutdown); the BSDs answer ENOTCONN and wake
+        nothing, so there a blocked accept waits in slices instead. */
+#    define PS_SHUTDOWN_WAKES_ACCEPT 1
 #  endif
 #endif
 

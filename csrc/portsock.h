@@ -4,8 +4,7 @@
  * Every function mirrors one Winsock call and returns what that call returns on
  * Windows, with the Winsock error code available from ps_last_error(). On
  * Windows the core is a thin pass-through to ws2_32 (win32.c); on POSIX it
- * reproduces Winsock's behaviour (posix.c). The behaviour is specified in
- * shared/SEMANTICS.md.
+ * reproduces Winsock's behaviour (posix.c, posix_handles.c, posix_wait.c).
  *
  * Constants such as AF_INET, SOCK_STREAM, SOL_SOCKET, SO_LINGER or FIONBIO are
  * the platform's own values (take them from the system headers, or from
@@ -191,11 +190,27 @@ int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_m
 /* The graceful disconnect in one call: shutdown(SD_SEND), drain, closesocket.
    Returns 0 when the peer's FIN came and the socket is closed; 1 when buf is
    full (the socket stays open and half-closed: continue with ps_drain, then
-   ps_closesocket); PS_SOCKET_ERROR on failure, with the socket closed. */
+   ps_closesocket); PS_SOCKET_ERROR on failure, with the socket closed, except
+   when the signal hook stopped the call (see below). */
 int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms);
 /* connect with a deadline (timeout_ms < 0: none). The socket must be in
    blocking mode, and is in blocking mode afterwards. */
 int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms);
+
+/* --- signals ---------------------------------------------------------------
+   A signal that interrupts a blocking call (EINTR) never surfaces: the call
+   goes on with what is left of its timeout, as Winsock never reports EINTR.
+   A program may opt in to being interrupted: when the hook is set, it is
+   called in the interrupted thread, with no lock of the core held (it may
+   call the core), and if it returns nonzero the call ends with
+   PS_SOCKET_ERROR and WSAEINTR. The socket stays open and consistent; a
+   one-call path reports its progress as for any other failure (ps_disconnect
+   leaves the socket open and half-closed, to be drained on). The Python
+   layers set a hook that runs Python's signal handlers. On Windows the hook
+   is kept and never called (Winsock calls do not see signals).
+   Returns the previous hook; NULL removes it. */
+typedef int (*ps_signal_hook)(void);
+ps_signal_hook ps_set_signal_hook(ps_signal_hook hook);
 
 /* --- the native socket ------------------------------------------------------ */
 /* The OS's descriptor (POSIX fd, Windows SOCKET) behind a handle, for select()

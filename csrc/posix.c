@@ -1,392 +1,58 @@
 /*
- * posix.c - the POSIX backend: Winsock's return values, error codes and state
- * rules on Linux and macOS (shared/SEMANTICS.md).
+ * posix.c - the Winsock rules on Linux and macOS: return values, error codes
+ * and state rules (docs/winsock-rules.md), and the I/O loops that apply them.
  *
- * Handles. A ps_socket is never an fd: it encodes a slot of a table and the
- * slot's generation, so a closed, stale or forged handle fails with WSAENOTSOCK
- * and never reaches an fd the process has since reused. Every call holds a
- * reference on its slot; closesocket marks the slot closed, bumps its
- * generation, wakes calls blocked in other threads (they return WSAEINTR) and
- * the fd is closed when the last reference drops (as Go's internal/poll and
- * .NET's SafeSocketHandle do).
+ * The handle table and a socket's lifetime live in posix_handles.c; blocking,
+ * deadlines, waking and signals in posix_wait.c. The I/O loops here follow one
+ * shape:
  *
- * Blocking. Every fd is non-blocking in the kernel; a blocking Winsock call is a
- * non-blocking attempt followed, only when it would block, by poll() on the fd
- * and the slot's wake-up fd. That is what lets closesocket wake a blocked call,
- * and what implements SO_RCVTIMEO/SO_SNDTIMEO as Winsock's DWORD milliseconds.
+ *     for (;;) {
+ *         n = the system call;            (MSG_DONTWAIT when it must not sleep)
+ *         if it worked: return n;
+ *         code = io_failed(...);          EINTR: retry, or stop for a signal;
+ *         if (code == 0) continue;        EAGAIN: wait_ready, then retry
+ *         return -code;
+ *     }
+ *
+ * No exported function changes errno: each is a wrapper, at the end of this
+ * file, that keeps the caller's errno around the function doing the work.
  */
-#include "platform.h"
+#include "posix_internal.h"
 
 #include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#ifdef __linux__
-#  include <sys/eventfd.h>
-#endif
 
 /* ------------------------------------------------------------------------ */
 /* Per-thread last error                                                     */
 
-static _Thread_local int last_error;
+_Thread_local int ps_thread_last_error;
 
-int ps_last_error(void) { return last_error; }
-void ps_set_last_error(int code) { last_error = code; }
+int ps_last_error(void) { return ps_thread_last_error; }
+void ps_set_last_error(int code) { ps_thread_last_error = code; }
 
 static int fail(int code)
 {
-    last_error = code;
+    ps_thread_last_error = code;
     return PS_SOCKET_ERROR;
 }
 
 static int ok(int ret)
 {
-    last_error = 0;
+    ps_thread_last_error = 0;
     return ret;
 }
 
-/* ------------------------------------------------------------------------ */
-/* The handle table                                                          */
-
-/* Handle layout: bits 0-1 zero (Winsock handles are multiples of 4), bits 2-23
-   the slot index + 1, bits 24-55 the generation (never 0). Every value below
-   2^24, such as an fd number, 0 or a small forged value, is thus never valid. */
-#define SLOT_SHIFT 2
-#define SLOT_BITS 22
-#define GEN_SHIFT 24
-#define CHUNK_SLOTS 1024
-#define MAX_CHUNKS 4096 /* 4M slots, under the 2^22 - 1 the layout allows */
-
-enum {
-    F_CONNECTED = 1 << 0,
-    F_LISTENING = 1 << 1,
-    F_SHUT_SEND = 1 << 2,
-    F_SHUT_RECV = 1 << 3,
-    F_NONBLOCK = 1 << 4,
-    F_RESET = 1 << 5,      /* the peer reset the connection: sticky, as on Windows */
-    F_CONNECTING = 1 << 6, /* a non-blocking connect is under way */
-};
-
-struct slot {
-    /* Guarded by table_lock. */
-    uint32_t gen;
-    unsigned refs;       /* one for the open handle, one per call in progress */
-    int closing;         /* written under table_lock with atomic stores: wait_ready
-                            also reads it without the lock (a plain write there
-                            would be a data race, which ThreadSanitizer reports) */
-    int fd;
-    int wake_rd, wake_wr; /* created on the first wait; -1 until then */
-    int next_free;
-    int index;           /* this slot's own place in the table */
-    /* Read and written by calls on the socket, possibly in several threads. */
-    int type;
-    atomic_int flags;
-    atomic_int so_error;  /* a Winsock code, kept until the next connect */
-    atomic_uint rcvtimeo, sndtimeo;  /* ms, 0 = none */
-};
-
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slot *chunks[MAX_CHUNKS];
-static int slot_count;    /* slots allocated so far */
-static int free_head = -1;
-static int startup_count;  /* guarded by table_lock */
-static atomic_int started; /* startup_count > 0, read without the lock */
-
-static struct slot *slot_at(int index)
+static ps_socket fail_socket(int code)
 {
-    return &chunks[index / CHUNK_SLOTS][index % CHUNK_SLOTS];
-}
-
-static ps_socket handle_of(int index, uint32_t gen)
-{
-    return ((ps_socket)gen << GEN_SHIFT) | ((ps_socket)(index + 1) << SLOT_SHIFT);
-}
-
-/* Finds the live slot of a handle and takes a reference on it; NULL if the
-   handle is not an open socket. Caller holds table_lock. */
-static struct slot *lookup_locked(ps_socket s, int *index_out)
-{
-    uint64_t v = (uint64_t)s;
-    uint64_t raw_index, gen;
-    int index;
-    struct slot *sl;
-
-    if ((v & ((1u << SLOT_SHIFT) - 1)) != 0 || (v >> (GEN_SHIFT + 32)) != 0)
-        return NULL;
-    raw_index = (v >> SLOT_SHIFT) & ((1u << SLOT_BITS) - 1);
-    gen = v >> GEN_SHIFT;
-    if (raw_index == 0 || gen == 0 || raw_index > (uint64_t)slot_count)
-        return NULL;
-    index = (int)raw_index - 1;
-    sl = slot_at(index);
-    if (sl->gen != gen || sl->closing || sl->fd < 0)
-        return NULL;
-    if (index_out)
-        *index_out = index;
-    return sl;
-}
-
-/* Takes a reference for the duration of one call. Sets the last error and
-   returns NULL when the socket layer is not started or the handle is not a
-   socket. */
-static struct slot *acquire(ps_socket s)
-{
-    struct slot *sl;
-    if (!atomic_load_explicit(&started, memory_order_acquire)) {
-        last_error = PS_WSANOTINITIALISED;
-        return NULL;
-    }
-    pthread_mutex_lock(&table_lock);
-    sl = lookup_locked(s, NULL);
-    if (sl)
-        sl->refs++;
-    pthread_mutex_unlock(&table_lock);
-    if (!sl)
-        last_error = PS_WSAENOTSOCK;
-    return sl;
-}
-
-/* Drops a reference; the last one closes the fd and frees the slot. Caller
-   holds table_lock; the fds to close are returned so that close(), which may
-   linger, runs outside the lock. */
-static void release_locked(struct slot *sl, int index, int fds[3])
-{
-    fds[0] = fds[1] = fds[2] = -1;
-    if (--sl->refs > 0)
-        return;
-    fds[0] = sl->fd;
-    fds[1] = sl->wake_rd;
-    fds[2] = sl->wake_wr;
-    sl->fd = sl->wake_rd = sl->wake_wr = -1;
-    __atomic_store_n(&sl->closing, 0, __ATOMIC_RELAXED);
-    sl->next_free = free_head;
-    free_head = index;
-}
-
-static void close_fds(const int fds[3])
-{
-    int i;
-    for (i = 0; i < 3; i++)
-        if (fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]))
-            close(fds[i]);
-}
-
-static void release(struct slot *sl)
-{
-    int fds[3];
-    pthread_mutex_lock(&table_lock);
-    release_locked(sl, sl->index, fds);
-    pthread_mutex_unlock(&table_lock);
-    close_fds(fds);
-}
-
-/* Marks a slot closed and wakes its blocked calls. Caller holds table_lock. */
-static void close_locked(struct slot *sl, int index, int fds[3])
-{
-    __atomic_store_n(&sl->closing, 1, __ATOMIC_RELEASE);
-    if (++sl->gen == 0)
-        sl->gen = 1;
-    if (sl->wake_wr >= 0) {
-        uint64_t one = 1;
-        ssize_t w;
-        do
-            w = write(sl->wake_wr, &one, sizeof one);
-        while (w < 0 && errno == EINTR);
-    }
-    release_locked(sl, index, fds);
-}
-
-/* Puts a new fd in a free slot and returns its handle; PS_INVALID_SOCKET (the
-   last error set, the fd left open for the caller to close or keep) when the
-   table is full, or when the socket layer or the parent went away while the
-   fd was being made. parent is the listening slot of an accept, else NULL.
-
-   The last two are races with another thread, checked here under the table
-   lock because the caller's own checks came before the fd existed:
-   - the final WSACleanup ran between the caller's startup check and now: the
-     cleanup closed every socket it saw, and a socket registered after it
-     would outlive it, unreachable (closesocket says WSANOTINITIALISED) and
-     leaked until some later cleanup;
-   - closesocket (or the final cleanup) closed the listening socket while
-     accept was taking a connection off its queue: the accept was cancelled
-     (WSAEINTR, as for a blocked accept), and the connection goes the way of
-     the rest of the closed listener's queue. */
-static ps_socket register_fd(int fd, int type, int flags, unsigned rcvtimeo, unsigned sndtimeo,
-                             const struct slot *parent)
-{
-    int index;
-    struct slot *sl;
-    ps_socket h;
-
-    pthread_mutex_lock(&table_lock);
-    if ((parent != NULL && parent->closing) || startup_count == 0) {
-        pthread_mutex_unlock(&table_lock);
-        last_error = parent != NULL && parent->closing ? PS_WSAEINTR : PS_WSANOTINITIALISED;
-        return PS_INVALID_SOCKET;
-    }
-    if (free_head >= 0) {
-        index = free_head;
-        free_head = slot_at(index)->next_free;
-    } else {
-        if (slot_count == MAX_CHUNKS * CHUNK_SLOTS) {
-            pthread_mutex_unlock(&table_lock);
-            last_error = PS_WSAEMFILE;
-            return PS_INVALID_SOCKET;
-        }
-        if (chunks[slot_count / CHUNK_SLOTS] == NULL) {
-            struct slot *chunk = calloc(CHUNK_SLOTS, sizeof *chunk);
-            if (chunk == NULL) {
-                pthread_mutex_unlock(&table_lock);
-                last_error = PS_WSAENOBUFS;
-                return PS_INVALID_SOCKET;
-            }
-            chunks[slot_count / CHUNK_SLOTS] = chunk;
-        }
-        index = slot_count++;
-        slot_at(index)->gen = 1;
-        slot_at(index)->index = index;
-    }
-    sl = slot_at(index);
-    sl->refs = 1;
-    __atomic_store_n(&sl->closing, 0, __ATOMIC_RELAXED);
-    sl->fd = fd;
-    sl->wake_rd = sl->wake_wr = -1;
-    sl->type = type;
-    atomic_store(&sl->flags, flags);
-    atomic_store(&sl->so_error, 0);
-    atomic_store(&sl->rcvtimeo, rcvtimeo);
-    atomic_store(&sl->sndtimeo, sndtimeo);
-    h = handle_of(index, sl->gen);
-    pthread_mutex_unlock(&table_lock);
-    return h;
-}
-
-static int has_flag(struct slot *sl, int flag)
-{
-    return (atomic_load_explicit(&sl->flags, memory_order_relaxed) & flag) != 0;
-}
-
-static void set_flag(struct slot *sl, int flag) { atomic_fetch_or(&sl->flags, flag); }
-static void clear_flag(struct slot *sl, int flag) { atomic_fetch_and(&sl->flags, ~flag); }
-
-/* ------------------------------------------------------------------------ */
-/* Waiting                                                                   */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A deadline: -1 for none, else an absolute CLOCK_MONOTONIC time in ms. */
-static int64_t deadline_after(int64_t timeout_ms)
-{
-    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-}
-
-static int make_wake_fds(int *rd, int *wr)
-{
-#ifdef __linux__
-    /* One eventfd is enough on Linux; elsewhere a pipe. */
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0)
-        return -1;
-    *rd = *wr = fd;
-    return 0;
-#else
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
-    fcntl(p[1], F_SETFD, FD_CLOEXEC);
-    fcntl(p[0], F_SETFL, O_NONBLOCK);
-    fcntl(p[1], F_SETFL, O_NONBLOCK);
-    *rd = p[0];
-    *wr = p[1];
-    return 0;
-#endif
-}
-
-/* Waits until the fd is ready for events, the deadline passes (WSAETIMEDOUT)
-   or the socket is closed by another thread (WSAEINTR). Returns 0 or the code;
-   *revents (if given) gets what poll() saw on the fd. */
-static int wait_ready_events(struct slot *sl, short events, int64_t deadline, short *revents)
-{
-    struct pollfd pfd[2];
-    int nfds = 1, wake_rd;
-
-    pthread_mutex_lock(&table_lock);
-    if (sl->closing) {
-        pthread_mutex_unlock(&table_lock);
-        return PS_WSAEINTR;
-    }
-    if (sl->wake_rd < 0)
-        make_wake_fds(&sl->wake_rd, &sl->wake_wr);
-    wake_rd = sl->wake_rd;
-    pthread_mutex_unlock(&table_lock);
-
-    pfd[0].fd = sl->fd;
-    pfd[0].events = events;
-    if (wake_rd >= 0) {
-        pfd[1].fd = wake_rd;
-        pfd[1].events = POLLIN;
-        nfds = 2;
-    }
-    for (;;) {
-        int timeout = -1, n, expired = 0;
-        if (deadline >= 0) {
-            /* A deadline that has passed still gets one look (a zero timeout
-               means "if it is ready now"), as select() gives on Windows. */
-            int64_t left = deadline - now_ms();
-            expired = left <= 0;
-            timeout = expired ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-        }
-        /* Without a wake-up fd (none could be made: fd exhaustion), look at the
-           closing mark every 50 ms instead. */
-        if (nfds == 1 && (timeout < 0 || timeout > 50))
-            timeout = 50;
-        n = poll(pfd, (nfds_t)nfds, timeout);
-        if (n < 0 && errno != EINTR)
-            return ps_wsa_from_errno(errno);
-        if (__atomic_load_n(&sl->closing, __ATOMIC_ACQUIRE))
-            return PS_WSAEINTR;
-        if (n > 0 && (nfds == 1 || pfd[1].revents == 0)) {
-            if (revents != NULL)
-                *revents = pfd[0].revents;
-            return 0;
-        }
-        if (n > 0)
-            return PS_WSAEINTR;
-        if (n == 0 && expired)
-            return PS_WSAETIMEDOUT;
-    }
-}
-
-static int wait_ready(struct slot *sl, short events, int64_t deadline)
-{
-    return wait_ready_events(sl, events, deadline, NULL);
-}
-
-/* The deadline of one blocking call. A one-call path (ps_sendall, ps_drain,
-   ps_disconnect) given a deadline keeps that one alone, as the Windows backend
-   does (it waits in select, which no SO_RCVTIMEO/SO_SNDTIMEO shortens): a
-   disconnect(timeout=5) on a connection whose own timeout is 0.3 s waits 5 s
-   for the peer's FIN. Without one, the socket's own timeout applies. */
-static int64_t call_deadline(unsigned sock_timeout_ms, int64_t caller_deadline)
-{
-    if (caller_deadline >= 0)
-        return caller_deadline;
-    return sock_timeout_ms ? now_ms() + sock_timeout_ms : -1;
+    ps_thread_last_error = code;
+    return PS_INVALID_SOCKET;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Startup and cleanup                                                       */
 
-int ps_startup(uint16_t version, ps_wsadata *data)
+static int ws_startup(uint16_t version, ps_wsadata *data)
 {
     unsigned major = version & 0xff, minor = version >> 8;
     uint16_t granted;
@@ -413,80 +79,64 @@ int ps_startup(uint16_t version, ps_wsadata *data)
         data->iMaxSockets = 32767;
         data->iMaxUdpDg = 65467;
     }
-    pthread_mutex_lock(&table_lock);
-    startup_count++;
-    atomic_store_explicit(&started, 1, memory_order_release);
-    pthread_mutex_unlock(&table_lock);
+    ps_count_startup();
     return 0;
 }
 
-static int *collect_open_fds(int *count)
+static int ws_cleanup(void)
 {
-    int i, n = 0, *fds = malloc(sizeof(int) * 3 * (size_t)(slot_count + 1));
-    for (i = 0; i < slot_count; i++) {
-        struct slot *sl = slot_at(i);
-        if (sl->fd >= 0 && !sl->closing) {
-            if (fds)
-                close_locked(sl, i, &fds[n]);
-            else {
-                int tmp[3];
-                close_locked(sl, i, tmp);
-                close_fds(tmp);   /* out of memory: close under the lock */
-            }
-            n += 3;
-        }
-    }
-    *count = n;
-    return fds;
-}
-
-int ps_cleanup(void)
-{
-    int *fds = NULL, n = 0, i;
-
-    pthread_mutex_lock(&table_lock);
-    if (startup_count == 0) {
-        pthread_mutex_unlock(&table_lock);
-        return fail(PS_WSANOTINITIALISED);
-    }
-    if (--startup_count == 0) {
-        atomic_store_explicit(&started, 0, memory_order_release);
-        /* The final cleanup closes every socket still open, as closesocket
-           would: blocked calls in other threads wake with WSAEINTR. */
-        fds = collect_open_fds(&n);
-    }
-    pthread_mutex_unlock(&table_lock);
-    if (fds) {
-        for (i = 0; i < n; i += 3)
-            close_fds(&fds[i]);
-        free(fds);
-    }
-    return ok(0);
+    int code = ps_count_cleanup();
+    return code ? fail(code) : ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Creating and closing sockets                                              */
+/* The kernel side of a socket                                               */
 
+/* A blocking Winsock socket is blocking in the kernel, a non-blocking one
+   (FIONBIO) non-blocking: see the top of posix_wait.c. */
 static int new_socket_fd(int af, int type, int protocol)
 {
-#ifdef SOCK_NONBLOCK
-    return socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+#ifdef PS_HAVE_SOCK_FLAGS
+    return socket(af, type | SOCK_CLOEXEC, protocol);
 #else
     int fd = socket(af, type, protocol);
-    if (fd >= 0) {
+    if (fd >= 0)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    }
     return fd;
 #endif
 }
 
-/* No call may raise SIGPIPE: every send passes MSG_NOSIGNAL where the system
-   has it (Linux; recent macOS SDKs define it too), and on macOS the socket's
-   SO_NOSIGPIPE, set once here, is what guarantees it. */
+static int accept_fd(int fd, struct sockaddr *addr, socklen_t *len, int nonblocking)
+{
+#ifdef PS_HAVE_SOCK_FLAGS
+    return accept4(fd, addr, len, SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
+#else
+    int c = accept(fd, addr, len);
+    if (c >= 0) {
+        int one = 1;
+        fcntl(c, F_SETFD, FD_CLOEXEC);
+        if (nonblocking)
+            ioctl(c, FIONBIO, &one);
+    }
+    return c;
+#endif
+}
+
+/* Sets the fd's O_NONBLOCK; 0 or the Winsock code. An inherited socket's is
+   the parent's too, so it is never changed (MSG_DONTWAIT and poll serve). */
+static int kernel_nonblocking(struct slot *sl, int on)
+{
+    if (has_flag(sl, F_INHERITED))
+        return 0;
+    return ioctl(sl->fd, FIONBIO, &on) == 0 ? 0 : ps_wsa_from_errno(errno);
+}
+
+/* No call may raise SIGPIPE: every send passes PS_MSG_NOSIGNAL, and where the
+   system has SO_NOSIGPIPE instead (macOS), the socket's option is set once,
+   here. */
 static void no_sigpipe(int fd)
 {
-#ifdef SO_NOSIGPIPE
+#ifdef PS_HAVE_SO_NOSIGPIPE
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #else
@@ -494,9 +144,8 @@ static void no_sigpipe(int fd)
 #endif
 }
 
-#ifndef MSG_NOSIGNAL
-#  define MSG_NOSIGNAL 0
-#endif
+/* ------------------------------------------------------------------------ */
+/* Creating and closing sockets                                              */
 
 /* Winsock's choice of a provider for (af, type, protocol), 0 meaning "any":
    the Winsock code when none fits, else 0 with *type filled in. Linux would
@@ -534,51 +183,37 @@ static int winsock_provider(int *af, int *type, int protocol)
     return 0;
 }
 
-ps_socket ps_socket_open(int af, int type, int protocol)
+static ps_socket ws_socket(int af, int type, int protocol)
 {
     int fd, code;
-    if (!atomic_load_explicit(&started, memory_order_acquire)) {
-        last_error = PS_WSANOTINITIALISED;
-        return PS_INVALID_SOCKET;
-    }
+    ps_socket h;
+    if (!ps_started())
+        return fail_socket(PS_WSANOTINITIALISED);
     code = winsock_provider(&af, &type, protocol);
-    if (code != 0) {
-        last_error = code;
-        return PS_INVALID_SOCKET;
-    }
+    if (code != 0)
+        return fail_socket(code);
     fd = new_socket_fd(af, type, protocol);
     if (fd < 0) {
         int e = errno;
-        last_error = e == EINVAL || e == EPROTONOSUPPORT ? PS_WSAEPROTONOSUPPORT : ps_wsa_from_errno(e);
-        return PS_INVALID_SOCKET;
+        return fail_socket(e == EINVAL || e == EPROTONOSUPPORT ? PS_WSAEPROTONOSUPPORT
+                                                               : ps_wsa_from_errno(e));
     }
     no_sigpipe(fd);
-    {
-        ps_socket h = register_fd(fd, type, 0, 0, 0, NULL);
-        if (h != PS_INVALID_SOCKET)
-            last_error = 0;
-        else
-            close(fd);
-        return h;
-    }
+    h = ps_register(fd, type, 0, 0, 0, NULL);
+    if (h == PS_INVALID_SOCKET)
+        close(fd);
+    else
+        ps_thread_last_error = 0;
+    return h;
 }
 
-int ps_closesocket(ps_socket s)
+static int ws_closesocket(ps_socket s)
 {
-    int index, fds[3];
-    struct slot *sl;
-    if (!atomic_load_explicit(&started, memory_order_acquire))
+    int code;
+    if (!ps_started())
         return fail(PS_WSANOTINITIALISED);
-    pthread_mutex_lock(&table_lock);
-    sl = lookup_locked(s, &index);
-    if (!sl) {
-        pthread_mutex_unlock(&table_lock);
-        return fail(PS_WSAENOTSOCK);
-    }
-    close_locked(sl, index, fds);
-    pthread_mutex_unlock(&table_lock);
-    close_fds(fds);
-    return ok(0);
+    code = ps_close_handle(s);
+    return code ? fail(code) : ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -630,19 +265,67 @@ static int recv_error(struct slot *sl, int err)
     return ps_wsa_from_errno(err);
 }
 
-int ps_bind(ps_socket s, const void *name, int namelen)
+/* ------------------------------------------------------------------------ */
+/* One blocking attempt after another                                        */
+
+/* The state of one call's attempts: its deadline, and whether an attempt
+   must not sleep in the kernel (MSG_DONTWAIT). */
+struct attempt {
+    deadline_t deadline;
+    int dontwait;
+};
+
+/* A call's attempts. The deadline is the caller's (a one-call path's own
+   timeout, which alone counts, as on the Windows backend, where select waits
+   and no SO_RCVTIMEO/SO_SNDTIMEO shortens it) or else the socket's timeout
+   (timeo: ms, 0 for none). A blocking call without either sleeps in the
+   kernel; every other waits in poll first (posix_wait.c). */
+static void attempt_begin(struct attempt *a, struct slot *sl, unsigned timeo, deadline_t caller)
 {
-    struct slot *sl = acquire(s);
+    a->deadline = caller != PS_NO_DEADLINE ? caller : timeo ? ps_now_ms() + timeo : PS_NO_DEADLINE;
+    a->dontwait = a->deadline != PS_NO_DEADLINE || has_flag(sl, F_NONBLOCK) ||
+                  has_flag(sl, F_INHERITED) ? MSG_DONTWAIT : 0;
+}
+
+/* After an attempt failed with err: 0 to make another (interrupted and to go
+   on, or the socket became ready), else the Winsock code to report. */
+static int attempt_failed(struct attempt *a, struct slot *sl, int err, enum ready_for what,
+                          int (*to_wsa)(struct slot *, int))
+{
+    if (err == EINTR)
+        return ps_after_eintr(sl);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+        if (has_flag(sl, F_NONBLOCK))
+            return PS_WSAEWOULDBLOCK;
+        /* A blocking socket's attempt fails so only with MSG_DONTWAIT, or
+           when its fd was made non-blocking behind the core's back: either
+           way, wait, and make the next attempts without sleeping. */
+        a->dontwait = MSG_DONTWAIT;
+        return wait_ready(sl, what, a->deadline);
+    }
+    /* A failure after closesocket in another thread is what its wake-up did
+       to the call (posix_wait.c). */
+    if (ps_closing(sl))
+        return PS_WSAEINTR;
+    return to_wsa(sl, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* bind, listen, accept                                                      */
+
+static int ws_bind(ps_socket s, const void *name, int namelen)
+{
+    struct slot *sl = ps_acquire(s);
     int ret;
     if (!sl)
         return PS_SOCKET_ERROR;
     if (name == NULL || namelen < (int)sizeof(struct sockaddr_in)) {
-        release(sl);
+        ps_release(sl);
         return fail(PS_WSAEFAULT);
     }
     ret = bind(sl->fd, (const struct sockaddr *)name, (socklen_t)namelen);
     ret = ret == 0 ? ok(0) : fail(errno == EAFNOSUPPORT ? PS_WSAEFAULT : ps_wsa_from_errno(errno));
-    release(sl);
+    ps_release(sl);
     return ret;
 }
 
@@ -666,9 +349,9 @@ static int is_bound(int fd)
     return name_is_bound(&ss);
 }
 
-int ps_listen(ps_socket s, int backlog)
+static int ws_listen(ps_socket s, int backlog)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     int ret;
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -684,30 +367,24 @@ int ps_listen(ps_socket s, int backlog)
         set_flag(sl, F_LISTENING);
         ret = ok(0);
     }
-    release(sl);
+    ps_release(sl);
     return ret;
 }
 
-static int accept_fd(int fd, struct sockaddr *addr, socklen_t *len)
+/* A connection reset before accept took it: Winsock waits for the next. */
+static int accept_error(struct slot *sl, int err)
 {
-#ifdef SOCK_NONBLOCK
-    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-    int c = accept(fd, addr, len);
-    if (c >= 0) {
-        fcntl(c, F_SETFD, FD_CLOEXEC);
-        fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
-    }
-    return c;
-#endif
+    (void)sl;
+    return err == ECONNABORTED ? 0 : ps_wsa_from_errno(err);
 }
 
-ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
+static ps_socket ws_accept(ps_socket s, void *addr, int *addrlen)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    int fd, code = 0;
+    struct attempt a;
+    int fd = -1, code = 0, nonblocking;
     ps_socket h;
 
     if (!sl)
@@ -716,29 +393,34 @@ ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
         code = PS_WSAEFAULT;
     else if (!has_flag(sl, F_LISTENING))
         code = PS_WSAEINVAL;
+    /* accept has no timeout in Winsock (SO_RCVTIMEO is for receiving). */
+    attempt_begin(&a, sl, 0, PS_NO_DEADLINE);
+    nonblocking = has_flag(sl, F_NONBLOCK);
     while (code == 0) {
-        fd = accept_fd(sl->fd, (struct sockaddr *)&ss, &len);
+        /* accept takes no MSG_DONTWAIT: where it must not sleep in the
+           kernel, where no shutdown could wake it, it looks first. */
+        if (ps_waits_in_slices(sl)) {
+            code = wait_ready(sl, READY_READ, nonblocking ? ps_now_ms() : PS_NO_DEADLINE);
+            if (code != 0) {
+                code = code == PS_WSAETIMEDOUT ? PS_WSAEWOULDBLOCK : code;
+                break;
+            }
+        }
+        len = sizeof ss;
+        fd = accept_fd(sl->fd, (struct sockaddr *)&ss, &len, nonblocking);
         if (fd >= 0)
             break;
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;   /* a connection reset before accept: wait for the next */
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            code = ps_wsa_from_errno(errno);
-        else if (has_flag(sl, F_NONBLOCK))
-            code = PS_WSAEWOULDBLOCK;
-        else
-            code = wait_ready(sl, POLLIN, -1);
+        code = attempt_failed(&a, sl, errno, READY_READ, accept_error);
     }
     if (code != 0) {
-        release(sl);
-        last_error = code;
-        return PS_INVALID_SOCKET;
+        ps_release(sl);
+        return fail_socket(code);
     }
     no_sigpipe(fd);
     /* Winsock's accepted socket inherits the listening socket's properties. */
-    h = register_fd(fd, sl->type, F_CONNECTED | (atomic_load(&sl->flags) & F_NONBLOCK),
+    h = ps_register(fd, sl->type, F_CONNECTED | (nonblocking ? F_NONBLOCK : 0),
                     atomic_load(&sl->rcvtimeo), atomic_load(&sl->sndtimeo), sl);
-    release(sl);
+    ps_release(sl);
     if (h == PS_INVALID_SOCKET) {
         close(fd);   /* the caller never saw it: the peer gets a reset */
         return PS_INVALID_SOCKET;
@@ -748,17 +430,25 @@ ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
         memcpy(addr, &ss, (size_t)n);
         *addrlen = (int)len;
     }
-    last_error = 0;
+    ps_thread_last_error = 0;
     return h;
 }
 
-/* Waits for a connect under way to finish; returns 0 or the Winsock code. */
-static int finish_connect(struct slot *sl, int64_t deadline)
+/* ------------------------------------------------------------------------ */
+/* connect                                                                   */
+
+/* Waits for a connect under way to finish; returns 0 or the Winsock code.
+   F_CONNECTING stays set only when a signal stopped the wait: a blocking
+   connect called again then takes the wait up where it was left. */
+static int finish_connect(struct slot *sl, deadline_t deadline)
 {
     int err = 0, code;
     short revents = 0;
     socklen_t len = sizeof err;
-    code = wait_ready_events(sl, POLLOUT, deadline, &revents);
+    code = wait_ready_events(sl, READY_CONNECT, deadline, &revents);
+    if (code == PS_WSAEINTR && !ps_closing(sl))
+        return code;
+    clear_flag(sl, F_CONNECTING);
     if (code != 0)
         return code;
     if (revents == POLLOUT)
@@ -774,56 +464,88 @@ static int finish_connect(struct slot *sl, int64_t deadline)
     return err ? ps_wsa_from_errno(err) : 0;
 }
 
-static int connect_slot(struct slot *sl, const void *name, int namelen, int64_t deadline)
+/* The connect system call; a blocking one is counted in in_connect, which
+   ps_wake_blocked watches. */
+static int connect_call(struct slot *sl, const void *name, int namelen)
 {
-    int code;
+    int r, err;
+    atomic_fetch_add(&sl->in_connect, 1);
+    r = connect(sl->fd, (const struct sockaddr *)name, (socklen_t)namelen);
+    err = errno;
+    atomic_fetch_sub(&sl->in_connect, 1);
+    return r == 0 ? 0 : err;
+}
+
+static int connect_slot(struct slot *sl, const void *name, int namelen, deadline_t deadline)
+{
+    int err, code, timed;
     if (name == NULL || namelen < (int)sizeof(struct sockaddr_in))
         return PS_WSAEFAULT;
     if (has_flag(sl, F_LISTENING))
         return PS_WSAEINVAL;
     if (sl->type == SOCK_STREAM && is_connected(sl))
         return PS_WSAEISCONN;
-    if (has_flag(sl, F_CONNECTING))
-        return PS_WSAEALREADY;
-    atomic_store(&sl->so_error, 0);
-    while (connect(sl->fd, (const struct sockaddr *)name, (socklen_t)namelen) != 0) {
-        if (errno == EINTR)
-            continue;
-        if (errno != EINPROGRESS)
-            return ps_wsa_from_errno(errno);
-        if (has_flag(sl, F_NONBLOCK)) {
-            set_flag(sl, F_CONNECTING);
-            return PS_WSAEWOULDBLOCK;
-        }
-        code = finish_connect(sl, deadline);
-        if (code != 0)
-            return code;
-        break;
+    if (has_flag(sl, F_CONNECTING)) {
+        if (has_flag(sl, F_NONBLOCK))
+            return PS_WSAEALREADY;
+        code = finish_connect(sl, deadline);   /* one that a signal interrupted */
+        if (code == 0)
+            set_flag(sl, F_CONNECTED);
+        return code;
     }
-    set_flag(sl, F_CONNECTED);
-    return 0;
+    atomic_store(&sl->so_error, 0);
+    /* With a deadline, the blocking connect is made non-blocking for the
+       call (an inherited socket cannot be: it sleeps in the kernel). */
+    timed = deadline != PS_NO_DEADLINE && !has_flag(sl, F_NONBLOCK) && !has_flag(sl, F_INHERITED);
+    if (timed && (code = kernel_nonblocking(sl, 1)) != 0)
+        return code;
+    err = connect_call(sl, name, namelen);
+    if (err == 0)
+        code = 0;
+    else if (err == EINPROGRESS || err == EINTR) {
+        /* Started (non-blocking), or interrupted by a signal, in which case
+           the kernel goes on connecting: either way it is under way. */
+        set_flag(sl, F_CONNECTING);
+        code = has_flag(sl, F_NONBLOCK) ? PS_WSAEWOULDBLOCK : err == EINTR ? ps_after_eintr(sl) : 0;
+        if (code == 0)
+            code = finish_connect(sl, deadline);
+    } else
+        code = ps_closing(sl) ? PS_WSAEINTR : ps_wsa_from_errno(err);
+    if (timed) {
+        int restore = kernel_nonblocking(sl, 0);
+        if (code == 0)
+            code = restore;
+    }
+    if (code == 0)
+        set_flag(sl, F_CONNECTED);
+    return code;
 }
 
-int ps_connect(ps_socket s, const void *name, int namelen)
+static int ws_connect(ps_socket s, const void *name, int namelen)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
-    code = connect_slot(sl, name, namelen, -1);
-    release(sl);
+    code = connect_slot(sl, name, namelen, PS_NO_DEADLINE);
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
 
-int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
+static int ws_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
 {
-    struct slot *sl = acquire(s);
-    int code;
+    struct slot *sl = ps_acquire(s);
+    int code = 0;
     if (!sl)
         return PS_SOCKET_ERROR;
-    clear_flag(sl, F_NONBLOCK);
-    code = connect_slot(sl, name, namelen, deadline_after(timeout_ms));
-    release(sl);
+    if (has_flag(sl, F_NONBLOCK)) {
+        code = kernel_nonblocking(sl, 0);
+        if (code == 0)
+            clear_flag(sl, F_NONBLOCK);
+    }
+    if (code == 0)
+        code = connect_slot(sl, name, namelen, deadline_after(timeout_ms));
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
 
@@ -843,53 +565,43 @@ static int check_send(struct slot *sl, const void *buf, int len)
     return 0;
 }
 
-/* After a send or recv attempt failed with err: 0 to try again (interrupted,
-   or the socket became ready), else the Winsock code to report. A blocking
-   call waits here, within the socket's own timeout (timeo, from the first
-   wait on: *deadline starts at -2) and the caller's deadline. */
-static int after_failed_io(struct slot *sl, int err, short events, atomic_uint *timeo,
-                           int64_t caller_deadline, int64_t *deadline, int (*to_wsa)(struct slot *, int))
-{
-    if (err == EINTR)
-        return 0;
-    if (err != EAGAIN && err != EWOULDBLOCK)
-        return to_wsa(sl, err);
-    if (has_flag(sl, F_NONBLOCK))
-        return PS_WSAEWOULDBLOCK;
-    if (*deadline == -2)
-        *deadline = call_deadline(atomic_load(timeo), caller_deadline);
-    return wait_ready(sl, events, *deadline);
-}
-
-/* Sends up to len bytes, waiting as a blocking Winsock send does (all of it,
-   unless the socket is non-blocking). Returns bytes sent (>= 0), or -code. */
-static ssize_t send_some(struct slot *sl, const void *buf, size_t len, int flags,
-                         const struct sockaddr *to, socklen_t tolen, int64_t caller_deadline)
+/* Sends len bytes, as a blocking Winsock send does (all of it, unless the
+   socket is non-blocking). Returns 0 or the Winsock code of what stopped it;
+   *sent counts the bytes that went out either way. */
+static int send_some(struct slot *sl, const void *buf, size_t len, int flags,
+                     const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline,
+                     size_t *sent)
 {
     size_t done = 0;
-    int64_t deadline = -2;   /* computed on the first wait */
+    int code = 0;
+    struct attempt a;
+    attempt_begin(&a, sl, atomic_load_explicit(&sl->sndtimeo, memory_order_relaxed), caller_deadline);
     for (;;) {
         ssize_t n;
-        int code;
         /* send(s, NULL, 0, 0) is valid; NULL + 0 is not (C's undefined
            behaviour, which UBSan reports). */
         const char *p = buf != NULL ? (const char *)buf + done : NULL;
+        int f = flags | PS_MSG_NOSIGNAL | a.dontwait;
         if (to)
-            n = sendto(sl->fd, p, len - done, flags | MSG_NOSIGNAL, to, tolen);
+            n = sendto(sl->fd, p, len - done, f, to, tolen);
         else
-            n = send(sl->fd, p, len - done, flags | MSG_NOSIGNAL);
+            n = send(sl->fd, p, len - done, f);
         if (n >= 0) {
             done += (size_t)n;
             if (done == len || sl->type != SOCK_STREAM || has_flag(sl, F_NONBLOCK))
-                return (ssize_t)done;
-            continue;
-        }
-        code = after_failed_io(sl, errno, POLLOUT, &sl->sndtimeo, caller_deadline, &deadline, send_error);
-        if (code == 0)
-            continue;
-        /* Bytes that went out are reported, never lost in an error. */
-        return done > 0 ? (ssize_t)done : -(ssize_t)code;
+                break;
+            if (a.dontwait)
+                continue;
+            /* A send sleeping in the kernel stops short only for a signal (the
+               kernel says EINTR only when nothing went out yet). */
+            code = ps_after_eintr(sl);
+        } else
+            code = attempt_failed(&a, sl, errno, READY_WRITE, send_error);
+        if (code != 0)
+            break;
     }
+    *sent = done;
+    return code;
 }
 
 static int valid_send_flags(int flags)
@@ -902,10 +614,10 @@ static int valid_recv_flags(int flags)
     return (flags & ~(MSG_OOB | MSG_PEEK | MSG_WAITALL)) == 0;
 }
 
-int ps_send(ps_socket s, const void *buf, int len, int flags)
+static int ws_send(ps_socket s, const void *buf, int len, int flags)
 {
-    struct slot *sl = acquire(s);
-    ssize_t n;
+    struct slot *sl = ps_acquire(s);
+    size_t sent = 0;
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -915,18 +627,19 @@ int ps_send(ps_socket s, const void *buf, int len, int flags)
     if (code == 0 && sl->type == SOCK_STREAM && !is_connected(sl))
         code = PS_WSAENOTCONN;
     if (code != 0) {
-        release(sl);
+        ps_release(sl);
         return fail(code);
     }
-    n = send_some(sl, buf, (size_t)len, flags, NULL, 0, -1);
-    release(sl);
-    return n >= 0 ? ok((int)n) : fail((int)-n);
+    code = send_some(sl, buf, (size_t)len, flags, NULL, 0, PS_NO_DEADLINE, &sent);
+    ps_release(sl);
+    /* Bytes that went out are reported, never lost in an error. */
+    return sent > 0 || code == 0 ? ok((int)sent) : fail(code);
 }
 
-int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
+static int ws_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
 {
-    struct slot *sl = acquire(s);
-    ssize_t n;
+    struct slot *sl = ps_acquire(s);
+    size_t sent = 0;
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -936,19 +649,20 @@ int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, 
     if (code == 0 && to != NULL && tolen < (int)sizeof(struct sockaddr_in))
         code = PS_WSAEFAULT;
     if (code != 0) {
-        release(sl);
+        ps_release(sl);
         return fail(code);
     }
     /* On a connected TCP socket Winsock ignores the address, as send would. */
     if (sl->type == SOCK_STREAM)
         to = NULL;
     if (to == NULL && sl->type == SOCK_STREAM && !is_connected(sl)) {
-        release(sl);
+        ps_release(sl);
         return fail(PS_WSAENOTCONN);
     }
-    n = send_some(sl, buf, (size_t)len, flags, (const struct sockaddr *)to, (socklen_t)tolen, -1);
-    release(sl);
-    return n >= 0 ? ok((int)n) : fail((int)-n);
+    code = send_some(sl, buf, (size_t)len, flags, (const struct sockaddr *)to, (socklen_t)tolen,
+                     PS_NO_DEADLINE, &sent);
+    ps_release(sl);
+    return sent > 0 || code == 0 ? ok((int)sent) : fail(code);
 }
 
 static int check_recv(struct slot *sl, const void *buf, int len)
@@ -990,21 +704,23 @@ static ssize_t recv_datagram(int fd, void *buf, size_t len, int flags,
 }
 
 /* Receives up to len bytes as a blocking Winsock recv does; MSG_WAITALL fills
-   the buffer (the kernel would not, the fd being non-blocking). Returns bytes
-   (0 at the peer's FIN), or -code. */
+   the buffer (looped here, so that a signal or a deadline between the pieces
+   is handled as for any other wait). Returns bytes (0 at the peer's FIN), or
+   -code. */
 static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
-                         struct sockaddr *from, socklen_t *fromlen, int64_t caller_deadline)
+                         struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline)
 {
     size_t done = 0;
     int waitall = (flags & MSG_WAITALL) != 0;
-    int64_t deadline = -2;
+    struct attempt a;
+    attempt_begin(&a, sl, atomic_load_explicit(&sl->rcvtimeo, memory_order_relaxed), caller_deadline);
     flags &= ~MSG_WAITALL;
     for (;;) {
         ssize_t n;
-        int code;
+        int code, f = flags | a.dontwait;
         if (sl->type != SOCK_STREAM) {
             int truncated = 0;
-            n = recv_datagram(sl->fd, buf, len, flags, from, fromlen, &truncated);
+            n = recv_datagram(sl->fd, buf, len, f, from, fromlen, &truncated);
             if (n >= 0 && truncated)
                 return -(ssize_t)PS_WSAEMSGSIZE;
         } else if (len == 0) {
@@ -1013,29 +729,30 @@ static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
                without consuming it; POSIX returns 0 at once, which a Winsock
                program would take for the peer's FIN. */
             char peek;
-            n = recv(sl->fd, &peek, 1, flags | MSG_PEEK);
+            n = recv(sl->fd, &peek, 1, f | MSG_PEEK);
             if (n > 0)
                 n = 0;
         } else if (from)
-            n = recvfrom(sl->fd, (char *)buf + done, len - done, flags, from, fromlen);
+            n = recvfrom(sl->fd, (char *)buf + done, len - done, f, from, fromlen);
         else
-            n = recv(sl->fd, (char *)buf + done, len - done, flags);
+            n = recv(sl->fd, (char *)buf + done, len - done, f);
         if (n > 0 && waitall && sl->type == SOCK_STREAM && done + (size_t)n < len) {
             done += (size_t)n;
             continue;
         }
-        if (n >= 0)
+        if (n > 0 || (n == 0 && !ps_closing(sl)))
             return (ssize_t)(done + (size_t)n);
-        code = after_failed_io(sl, errno, POLLIN, &sl->rcvtimeo, caller_deadline, &deadline, recv_error);
+        /* 0 on a closing socket is the end of the stream its wake-up made. */
+        code = n == 0 ? PS_WSAEINTR : attempt_failed(&a, sl, errno, READY_READ, recv_error);
         if (code == 0)
             continue;
         return done > 0 ? (ssize_t)done : -(ssize_t)code;
     }
 }
 
-int ps_recv(ps_socket s, void *buf, int len, int flags)
+static int ws_recv(ps_socket s, void *buf, int len, int flags)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     ssize_t n;
     int code;
     if (!sl)
@@ -1046,17 +763,17 @@ int ps_recv(ps_socket s, void *buf, int len, int flags)
     if (code == 0 && sl->type == SOCK_STREAM && !is_connected(sl))
         code = PS_WSAENOTCONN;
     if (code != 0) {
-        release(sl);
+        ps_release(sl);
         return fail(code);
     }
-    n = recv_some(sl, buf, (size_t)len, flags, NULL, NULL, -1);
-    release(sl);
+    n = recv_some(sl, buf, (size_t)len, flags, NULL, NULL, PS_NO_DEADLINE);
+    ps_release(sl);
     return n >= 0 ? ok((int)n) : fail((int)-n);
 }
 
-int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
+static int ws_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof ss;
     ssize_t n;
@@ -1075,11 +792,11 @@ int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fro
     if (code == 0 && sl->type == SOCK_DGRAM && !is_bound(sl->fd))
         code = PS_WSAEINVAL;
     if (code != 0) {
-        release(sl);
+        ps_release(sl);
         return fail(code);
     }
-    n = recv_some(sl, buf, (size_t)len, flags, (struct sockaddr *)&ss, &sslen, -1);
-    release(sl);
+    n = recv_some(sl, buf, (size_t)len, flags, (struct sockaddr *)&ss, &sslen, PS_NO_DEADLINE);
+    ps_release(sl);
     if (n < 0)
         return fail((int)-n);
     if (from != NULL) {
@@ -1093,9 +810,9 @@ int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fro
 /* ------------------------------------------------------------------------ */
 /* shutdown                                                                  */
 
-int ps_shutdown(ps_socket s, int how)
+static int ws_shutdown(ps_socket s, int how)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     int code = 0;
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -1117,7 +834,7 @@ int ps_shutdown(ps_socket s, int how)
         if (how != PS_SD_RECEIVE)
             set_flag(sl, F_SHUT_SEND);
     }
-    release(sl);
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
 
@@ -1129,14 +846,6 @@ struct winsock_linger {
     unsigned short l_onoff;
     unsigned short l_linger;
 };
-
-/* macOS measures SO_LINGER in clock ticks; SO_LINGER_SEC is the option in
-   seconds that Winsock's l_linger means. */
-#ifdef SO_LINGER_SEC
-#  define NATIVE_SO_LINGER SO_LINGER_SEC
-#else
-#  define NATIVE_SO_LINGER SO_LINGER
-#endif
 
 static int read_dword(const void *optval, int optlen, unsigned *out)
 {
@@ -1159,9 +868,45 @@ static int known_level(int level)
            level == IPPROTO_TCP || level == IPPROTO_UDP;
 }
 
-int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
+/* SO_LINGER. An inherited socket's is kept in the slot: the kernel's is the
+   parent's too, and closing the child's copy never ends the connection, so a
+   linger there (an abortive close, say) could only change the parent's
+   close. */
+static int set_linger(struct slot *sl, const struct winsock_linger *wl)
 {
-    struct slot *sl = acquire(s);
+    struct linger native;
+    if (has_flag(sl, F_INHERITED)) {
+        atomic_store(&sl->kept_linger, ((unsigned)(wl->l_onoff != 0) << 16) | wl->l_linger);
+        set_flag(sl, F_KEPT_LINGER);
+        return 0;
+    }
+    native.l_onoff = wl->l_onoff != 0;
+    native.l_linger = wl->l_linger;
+    if (setsockopt(sl->fd, SOL_SOCKET, PS_SO_LINGER_SECONDS, &native, sizeof native) != 0)
+        return ps_wsa_from_errno(errno);
+    return 0;
+}
+
+static int get_linger(struct slot *sl, struct winsock_linger *wl)
+{
+    struct linger native;
+    socklen_t len = sizeof native;
+    if (has_flag(sl, F_KEPT_LINGER)) {
+        unsigned kept = atomic_load(&sl->kept_linger);
+        wl->l_onoff = (unsigned short)(kept >> 16);
+        wl->l_linger = (unsigned short)(kept & 0xffff);
+        return 0;
+    }
+    if (getsockopt(sl->fd, SOL_SOCKET, PS_SO_LINGER_SECONDS, &native, &len) != 0)
+        return ps_wsa_from_errno(errno);
+    wl->l_onoff = (unsigned short)(native.l_onoff != 0);
+    wl->l_linger = (unsigned short)native.l_linger;
+    return 0;
+}
+
+static int ws_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
+{
+    struct slot *sl = ps_acquire(s);
     int code = 0;
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -1171,19 +916,14 @@ int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int o
         code = PS_WSAEINVAL;
     else if (level == SOL_SOCKET && optname == SO_LINGER) {
         struct winsock_linger wl;
-        struct linger native;
         if (optlen < (int)sizeof wl)
             code = PS_WSAEFAULT;
         else {
             memcpy(&wl, optval, sizeof wl);
-            native.l_onoff = wl.l_onoff != 0;
-            native.l_linger = wl.l_linger;
-            if (setsockopt(sl->fd, SOL_SOCKET, NATIVE_SO_LINGER, &native, sizeof native) != 0)
-                code = ps_wsa_from_errno(errno);
+            code = set_linger(sl, &wl);
         }
     } else if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
-        /* Kept here and applied by wait_ready: the kernel's timeouts never
-           fire on a non-blocking fd. */
+        /* Kept here and applied by the calls (attempt_begin): a DWORD of ms. */
         unsigned ms;
         code = read_dword(optval, optlen, &ms);
         if (code == 0)
@@ -1203,13 +943,30 @@ int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int o
         if (code == 0 && setsockopt(sl->fd, level, optname, val, vlen) != 0)
             code = errno == EINVAL || errno == ENOPROTOOPT ? PS_WSAENOPROTOOPT : ps_wsa_from_errno(errno);
     }
-    release(sl);
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
 
-int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
+/* SO_ERROR: Winsock reports the code and, unlike POSIX, keeps it. */
+static uint32_t read_so_error(struct slot *sl)
 {
-    struct slot *sl = acquire(s);
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (atomic_load(&sl->so_error) == 0 &&
+        getsockopt(sl->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+        atomic_store(&sl->so_error, ps_wsa_from_errno(err));
+        clear_flag(sl, F_CONNECTING);
+        /* Reading SO_ERROR takes a pending reset away from the kernel, whose
+           next recv would then return 0: keep it. */
+        if (err == ECONNRESET)
+            set_flag(sl, F_RESET);
+    }
+    return (uint32_t)atomic_load(&sl->so_error);
+}
+
+static int ws_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
+{
+    struct slot *sl = ps_acquire(s);
     int code = 0;
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -1219,15 +976,9 @@ int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen
         code = PS_WSAEINVAL;
     else if (level == SOL_SOCKET && optname == SO_LINGER) {
         struct winsock_linger wl;
-        struct linger native;
-        socklen_t len = sizeof native;
         if (*optlen < (int)sizeof wl)
             code = PS_WSAEFAULT;
-        else if (getsockopt(sl->fd, SOL_SOCKET, NATIVE_SO_LINGER, &native, &len) != 0)
-            code = ps_wsa_from_errno(errno);
-        else {
-            wl.l_onoff = (unsigned short)(native.l_onoff != 0);
-            wl.l_linger = (unsigned short)native.l_linger;
+        else if ((code = get_linger(sl, &wl)) == 0) {
             memcpy(optval, &wl, sizeof wl);
             *optlen = (int)sizeof wl;
         }
@@ -1237,21 +988,9 @@ int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen
         if (*optlen < (int)sizeof v)
             code = PS_WSAEFAULT;
         else {
-            if (optname == SO_ERROR) {
-                /* Winsock reports the code and, unlike POSIX, keeps it. */
-                int err = 0;
-                socklen_t len = sizeof err;
-                if (atomic_load(&sl->so_error) == 0 &&
-                    getsockopt(sl->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
-                    atomic_store(&sl->so_error, ps_wsa_from_errno(err));
-                    clear_flag(sl, F_CONNECTING);
-                    /* Reading SO_ERROR takes a pending reset away from the
-                       kernel, whose next recv would then return 0: keep it. */
-                    if (err == ECONNRESET)
-                        set_flag(sl, F_RESET);
-                }
-                v = (uint32_t)atomic_load(&sl->so_error);
-            } else
+            if (optname == SO_ERROR)
+                v = read_so_error(sl);
+            else
                 v = atomic_load(optname == SO_RCVTIMEO ? &sl->rcvtimeo : &sl->sndtimeo);
             memcpy(optval, &v, sizeof v);
             *optlen = (int)sizeof v;
@@ -1265,22 +1004,25 @@ int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen
         else
             *optlen = (int)len;
     }
-    release(sl);
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
 
-int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
+static int ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     int code = 0;
     if (!sl)
         return PS_SOCKET_ERROR;
     if (argp == NULL)
         code = PS_WSAEFAULT;
     else if (cmd == (long)FIONBIO) {
-        if (*argp)
+        int on = *argp != 0;
+        if (on != has_flag(sl, F_NONBLOCK))
+            code = kernel_nonblocking(sl, on);
+        if (code == 0 && on)
             set_flag(sl, F_NONBLOCK);
-        else
+        else if (code == 0)
             clear_flag(sl, F_NONBLOCK);
     } else if (cmd == (long)FIONREAD) {
         int n = 0;
@@ -1296,13 +1038,13 @@ int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
             *argp = mark ? 1 : 0;
     } else
         code = PS_WSAEOPNOTSUPP;   /* Winsock's answer to an unknown command */
-    release(sl);
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
 
 static int name_call(ps_socket s, void *name, int *namelen, int peer)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int code = 0;
@@ -1321,38 +1063,27 @@ static int name_call(ps_socket s, void *name, int *namelen, int peer)
         memcpy(name, &ss, len);
         *namelen = (int)len;
     }
-    release(sl);
+    ps_release(sl);
     return code ? fail(code) : ok(0);
 }
-
-int ps_getsockname(ps_socket s, void *name, int *namelen) { return name_call(s, name, namelen, 0); }
-int ps_getpeername(ps_socket s, void *name, int *namelen) { return name_call(s, name, namelen, 1); }
 
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
 
-int ps_getaddrinfo(const char *node, const char *service,
-                   const struct addrinfo *hints, struct addrinfo **res)
+static int ws_getaddrinfo(const char *node, const char *service,
+                          const struct addrinfo *hints, struct addrinfo **res)
 {
     char host[256];
     int ret;
-    if (!atomic_load_explicit(&started, memory_order_acquire)) {
-        last_error = PS_WSANOTINITIALISED;
-        return PS_WSANOTINITIALISED;
-    }
-    if (res == NULL) {
-        last_error = PS_WSAEINVAL;
-        return PS_WSAEINVAL;
-    }
+    if (!ps_started())
+        return ps_thread_last_error = PS_WSANOTINITIALISED;
+    if (res == NULL)
+        return ps_thread_last_error = PS_WSAEINVAL;
     *res = NULL;
-    if (node == NULL && service == NULL) {
-        last_error = PS_WSAHOST_NOT_FOUND;
-        return PS_WSAHOST_NOT_FOUND;
-    }
-    if (ps_reserved_invalid_name(node)) {
-        last_error = PS_WSAHOST_NOT_FOUND;
-        return PS_WSAHOST_NOT_FOUND;
-    }
+    if (node == NULL && service == NULL)
+        return ps_thread_last_error = PS_WSAHOST_NOT_FOUND;
+    if (ps_reserved_invalid_name(node))
+        return ps_thread_last_error = PS_WSAHOST_NOT_FOUND;
     if (node != NULL && node[0] == '\0') {
         /* Winsock resolves "" as the local host; glibc refuses it. */
         if (gethostname(host, sizeof host) == 0) {
@@ -1368,11 +1099,9 @@ int ps_getaddrinfo(const char *node, const char *service,
     }
     if (ret != 0) {
         *res = NULL;
-        last_error = ps_wsa_from_eai(ret, errno);
-        return last_error;
+        return ps_thread_last_error = ps_wsa_from_eai(ret, errno);
     }
-    last_error = 0;
-    return 0;
+    return ps_thread_last_error = 0;
 }
 
 void ps_freeaddrinfo(struct addrinfo *res)
@@ -1384,10 +1113,10 @@ void ps_freeaddrinfo(struct addrinfo *res)
 /* ------------------------------------------------------------------------ */
 /* One-call paths                                                            */
 
-int ps_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_ms, size_t *sent)
+static int ws_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_ms, size_t *sent)
 {
-    struct slot *sl = acquire(s);
-    int64_t deadline = deadline_after(timeout_ms);
+    struct slot *sl = ps_acquire(s);
+    deadline_t deadline = deadline_after(timeout_ms);
     size_t done = 0;
     int code;
     if (sent)
@@ -1401,22 +1130,20 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_
         code = PS_WSAEOPNOTSUPP;
     if (code == 0 && !is_connected(sl))
         code = PS_WSAENOTCONN;
-    while (code == 0 && done < len) {
-        ssize_t n = send_some(sl, (const char *)buf + done, len - done, flags, NULL, 0, deadline);
-        if (n < 0)
-            code = (int)-n;
-        else
-            done += (size_t)n;
-        if (code == 0 && done < len && has_flag(sl, F_NONBLOCK))
-            code = PS_WSAEWOULDBLOCK;
-    }
-    release(sl);
+    if (code == 0 && len > 0)
+        code = send_some(sl, buf, len, flags, NULL, 0, deadline, &done);
+    if (code == 0 && done < len)
+        code = PS_WSAEWOULDBLOCK;   /* a non-blocking socket's buffer is full */
+    ps_release(sl);
     if (sent)
         *sent = done;
     return code ? fail(code) : ok(0);
 }
 
-static int drain_slot(struct slot *sl, void *buf, size_t cap, size_t *received, int64_t deadline)
+/* Receives into buf until the peer's FIN: 0 at the FIN, 1 when buf is full,
+   or -code; *received counts the bytes. With buf NULL and cap 0 they are
+   counted and discarded. */
+static int drain_to(struct slot *sl, void *buf, size_t cap, size_t *received, deadline_t deadline)
 {
     /* Discarding reads in the stdlib's 64 KiB steps; off the stack, which is
        small in some threads (512 KiB on macOS). */
@@ -1447,9 +1174,9 @@ static int drain_slot(struct slot *sl, void *buf, size_t cap, size_t *received, 
     return code ? -code : 0;
 }
 
-int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+static int ws_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     size_t got = 0;
     int ret;
     if (received)
@@ -1457,22 +1184,22 @@ int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_m
     if (!sl)
         return PS_SOCKET_ERROR;
     if (buf == NULL && cap > 0) {
-        release(sl);
+        ps_release(sl);
         return fail(PS_WSAEFAULT);
     }
-    ret = drain_slot(sl, buf, cap, &got, deadline_after(timeout_ms));
-    release(sl);
+    ret = drain_to(sl, buf, cap, &got, deadline_after(timeout_ms));
+    ps_release(sl);
     if (received)
         *received = got;
     return ret < 0 ? fail(-ret) : ok(ret);
 }
 
-int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
-    int64_t deadline = deadline_after(timeout_ms);
-    struct slot *sl = acquire(s);
+    deadline_t deadline = deadline_after(timeout_ms);
+    struct slot *sl = ps_acquire(s);
     size_t got = 0;
-    int ret = 0;
+    int ret = 0, stopped_by_signal;
     if (received)
         *received = 0;
     if (!sl)
@@ -1488,64 +1215,106 @@ int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int time
             set_flag(sl, F_SHUT_SEND);
     }
     if (ret == 0)
-        ret = drain_slot(sl, buf, cap, &got, deadline);
-    release(sl);
+        ret = drain_to(sl, buf, cap, &got, deadline);
+    /* WSAEINTR on a socket nobody closed: the signal hook stopped the call,
+       which leaves the socket open and half-closed, to be drained on. */
+    stopped_by_signal = ret == -PS_WSAEINTR && !ps_closing(sl);
+    ps_release(sl);
     if (received)
         *received = got;
     if (ret == 1)
         return ok(1);
-    ps_closesocket(s);
+    if (!stopped_by_signal)
+        ws_closesocket(s);
     return ret < 0 ? fail(-ret) : ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The native socket                                                         */
 
-intptr_t ps_native_handle(ps_socket s)
+static intptr_t ws_native_handle(ps_socket s)
 {
-    struct slot *sl = acquire(s);
+    struct slot *sl = ps_acquire(s);
     intptr_t fd;
     if (!sl)
         return -1;
     fd = sl->fd;
-    release(sl);
-    last_error = 0;
+    ps_release(sl);
+    ps_thread_last_error = 0;
     return fd;
 }
 
-ps_socket ps_adopt(intptr_t native)
+static ps_socket ws_adopt(intptr_t native)
 {
-    int fd = (int)native, type = 0, listening = 0, flags = 0, fl;
+    int fd = (int)native, type = 0, listening = 0, flags = 0, off = 0;
     socklen_t len = sizeof type;
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof ss;
+    ps_socket h;
 
-    if (!atomic_load_explicit(&started, memory_order_acquire)) {
-        last_error = PS_WSANOTINITIALISED;
-        return PS_INVALID_SOCKET;
-    }
-    if (native < 0 || native > INT_MAX || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
-        last_error = PS_WSAENOTSOCK;
-        return PS_INVALID_SOCKET;
-    }
+    if (!ps_started())
+        return fail_socket(PS_WSANOTINITIALISED);
+    if (native < 0 || native > INT_MAX || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        return fail_socket(PS_WSAENOTSOCK);
     len = sizeof listening;
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening)
         flags |= F_LISTENING;
     else if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == 0)
         flags |= F_CONNECTED;
-    /* The core's fds are non-blocking in the kernel (see the top of this
-       file); the blocking mode a caller sees is the slot's own flag. */
-    fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-        last_error = ps_wsa_from_errno(errno);
-        return PS_INVALID_SOCKET;
-    }
+    /* A Winsock socket starts blocking, in the kernel too (posix_wait.c). */
+    if (ioctl(fd, FIONBIO, &off) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        return fail_socket(ps_wsa_from_errno(errno));
     no_sigpipe(fd);
-    {
-        /* On failure the fd stays open, as promised: the caller still owns it. */
-        ps_socket h = register_fd(fd, type, flags, 0, 0, NULL);
-        if (h != PS_INVALID_SOCKET)
-            last_error = 0;
-        return h;
-    }
+    /* On failure the fd stays open, as promised: the caller still owns it. */
+    h = ps_register(fd, type, flags, 0, 0, NULL);
+    if (h != PS_INVALID_SOCKET)
+        ps_thread_last_error = 0;
+    return h;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The exported calls: Winsock never sets errno, so none of them leaves it
+   changed, whatever the system calls inside did to it. */
+
+#define KEEP_ERRNO(type, call)          \
+    {                                   \
+        int saved_errno = errno;        \
+        type result = call;             \
+        errno = saved_errno;            \
+        return result;                  \
+    }
+
+int ps_startup(uint16_t version, ps_wsadata *data) KEEP_ERRNO(int, ws_startup(version, data))
+int ps_cleanup(void) KEEP_ERRNO(int, ws_cleanup())
+ps_socket ps_socket_open(int af, int type, int protocol) KEEP_ERRNO(ps_socket, ws_socket(af, type, protocol))
+int ps_closesocket(ps_socket s) KEEP_ERRNO(int, ws_closesocket(s))
+int ps_bind(ps_socket s, const void *name, int namelen) KEEP_ERRNO(int, ws_bind(s, name, namelen))
+int ps_listen(ps_socket s, int backlog) KEEP_ERRNO(int, ws_listen(s, backlog))
+ps_socket ps_accept(ps_socket s, void *addr, int *addrlen) KEEP_ERRNO(ps_socket, ws_accept(s, addr, addrlen))
+int ps_connect(ps_socket s, const void *name, int namelen) KEEP_ERRNO(int, ws_connect(s, name, namelen))
+int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
+    KEEP_ERRNO(int, ws_connect_timeout(s, name, namelen, timeout_ms))
+int ps_send(ps_socket s, const void *buf, int len, int flags) KEEP_ERRNO(int, ws_send(s, buf, len, flags))
+int ps_recv(ps_socket s, void *buf, int len, int flags) KEEP_ERRNO(int, ws_recv(s, buf, len, flags))
+int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
+    KEEP_ERRNO(int, ws_sendto(s, buf, len, flags, to, tolen))
+int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
+    KEEP_ERRNO(int, ws_recvfrom(s, buf, len, flags, from, fromlen))
+int ps_shutdown(ps_socket s, int how) KEEP_ERRNO(int, ws_shutdown(s, how))
+int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
+    KEEP_ERRNO(int, ws_setsockopt(s, level, optname, optval, optlen))
+int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
+    KEEP_ERRNO(int, ws_getsockopt(s, level, optname, optval, optlen))
+int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp) KEEP_ERRNO(int, ws_ioctlsocket(s, cmd, argp))
+int ps_getsockname(ps_socket s, void *name, int *namelen) KEEP_ERRNO(int, name_call(s, name, namelen, 0))
+int ps_getpeername(ps_socket s, void *name, int *namelen) KEEP_ERRNO(int, name_call(s, name, namelen, 1))
+int ps_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                   struct addrinfo **res) KEEP_ERRNO(int, ws_getaddrinfo(node, service, hints, res))
+int ps_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_ms, size_t *sent)
+    KEEP_ERRNO(int, ws_sendall(s, buf, len, flags, timeout_ms, sent))
+int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+    KEEP_ERRNO(int, ws_drain(s, buf, cap, received, timeout_ms))
+int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+    KEEP_ERRNO(int, ws_disconnect(s, buf, cap, received, timeout_ms))
+intptr_t ps_native_handle(ps_socket s) KEEP_ERRNO(intptr_t, ws_native_handle(s))
+ps_socket ps_adopt(intptr_t native) KEEP_ERRNO(ps_socket, ws_adopt(native))

@@ -188,24 +188,27 @@ static int clamp_len(size_t n)
     return n > (size_t)INT_MAX ? INT_MAX : (int)n;
 }
 
-/* GetTickCount64 is monotonic, so a wall-clock change cannot stretch or cut a
-   deadline short. */
-static ULONGLONG deadline_after(int timeout_ms)
+/* A deadline: PS_NO_DEADLINE, or an absolute GetTickCount64 time in ms (the
+   tick count is monotonic, so a wall-clock change cannot stretch or cut it). The
+   helpers below have the names and contracts of the POSIX backend's. */
+typedef LONGLONG deadline_t;
+#define PS_NO_DEADLINE ((deadline_t)-1)
+
+/* PS_NO_DEADLINE for timeout_ms < 0, else now + timeout_ms. */
+static deadline_t deadline_after(int timeout_ms)
 {
-    return GetTickCount64() + (ULONGLONG)timeout_ms;
+    return timeout_ms < 0 ? PS_NO_DEADLINE : (deadline_t)GetTickCount64() + timeout_ms;
 }
 
 enum ready_for { READY_READ, READY_WRITE, READY_CONNECT };
 
-/* Waits until s is ready or the deadline passes: 1 ready, 0 expired,
-   SOCKET_ERROR with the last error set by select. */
-static int wait_ready(SOCKET s, enum ready_for what, ULONGLONG deadline)
+/* Waits until s is ready or the deadline passes. Returns 0 when ready, else
+   the Winsock code: WSAETIMEDOUT, or select's error. */
+static int wait_ready(SOCKET s, enum ready_for what, deadline_t deadline)
 {
     for (;;) {
         fd_set rd, wr, ex;
-        struct timeval tv;
-        ULONGLONG now = GetTickCount64();
-        ULONGLONG left = deadline > now ? deadline - now : 0;
+        struct timeval tv, *ptv = NULL;
         int n;
 
         FD_ZERO(&rd);
@@ -220,18 +223,23 @@ static int wait_ready(SOCKET s, enum ready_for what, ULONGLONG deadline)
             if (what == READY_CONNECT)
                 FD_SET(s, &ex);
         }
-        tv.tv_sec = (long)(left / 1000u);
-        tv.tv_usec = (long)(left % 1000u) * 1000L;
+        if (deadline != PS_NO_DEADLINE) {
+            deadline_t now = (deadline_t)GetTickCount64();
+            deadline_t left = deadline > now ? deadline - now : 0;
+            tv.tv_sec = (long)(left / 1000);
+            tv.tv_usec = (long)(left % 1000) * 1000L;
+            ptv = &tv;
+        }
         n = select(0, what == READY_READ ? &rd : NULL, what == READY_READ ? NULL : &wr,
-                   what == READY_CONNECT ? &ex : NULL, &tv);
+                   what == READY_CONNECT ? &ex : NULL, ptv);
         if (n > 0)
-            return 1;
+            return 0;
         if (n == SOCKET_ERROR)
-            return SOCKET_ERROR;
+            return WSAGetLastError();
         /* select's timer and the tick count have different granularity: only
            the tick count decides that the deadline has passed. */
-        if (GetTickCount64() >= deadline)
-            return 0;
+        if ((deadline_t)GetTickCount64() >= deadline)
+            return WSAETIMEDOUT;
     }
 }
 
@@ -249,14 +257,22 @@ static int fail_with(int err)
     return SOCKET_ERROR;
 }
 
+ps_signal_hook ps_set_signal_hook(ps_signal_hook hook)
+{
+    /* Kept for the API's sake: a Winsock call never sees a signal. */
+    static ps_signal_hook current;
+    ps_signal_hook previous = current;
+    current = hook;
+    return previous;
+}
+
 int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
                int timeout_ms, size_t *sent)
 {
     const char *p = (const char *)buf;
     size_t done = 0, ignored;
     int err = 0;
-    int with_deadline = timeout_ms >= 0 && len > 0;
-    ULONGLONG deadline = 0;
+    deadline_t deadline = len > 0 ? deadline_after(timeout_ms) : PS_NO_DEADLINE;
 
     if (sent == NULL)
         sent = &ignored;
@@ -269,11 +285,8 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
        kept by switching the socket to non-blocking for the duration of the
        call and waiting in select between sends. It is left blocking, as
        ps_connect_timeout leaves it. */
-    if (with_deadline) {
-        deadline = deadline_after(timeout_ms);
-        if (set_nonblocking(SOCK(s), 1) == SOCKET_ERROR)
-            return SOCKET_ERROR;
-    }
+    if (deadline != PS_NO_DEADLINE && set_nonblocking(SOCK(s), 1) == SOCKET_ERROR)
+        return SOCKET_ERROR;
 
     while (done < len) {
         int n = send(SOCK(s), p + done, clamp_len(len - done), flags);
@@ -282,22 +295,15 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
             continue;
         }
         err = WSAGetLastError();
-        if (!with_deadline || err != WSAEWOULDBLOCK)
+        if (deadline == PS_NO_DEADLINE || err != WSAEWOULDBLOCK)
             break;
-        n = wait_ready(SOCK(s), READY_WRITE, deadline);
-        if (n == 0) {
-            err = WSAETIMEDOUT;
+        err = wait_ready(SOCK(s), READY_WRITE, deadline);
+        if (err != 0)
             break;
-        }
-        if (n == SOCKET_ERROR) {
-            err = WSAGetLastError();
-            break;
-        }
-        err = 0;
     }
     *sent = done;
 
-    if (with_deadline && set_nonblocking(SOCK(s), 0) == SOCKET_ERROR && err == 0)
+    if (deadline != PS_NO_DEADLINE && set_nonblocking(SOCK(s), 0) == SOCKET_ERROR && err == 0)
         err = WSAGetLastError();
     return err != 0 ? fail_with(err) : 0;
 }
@@ -306,20 +312,20 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
    enough that a bulk transfer takes few calls, small enough for any stack. */
 #define DISCARD_CHUNK 32768
 
-/* The body of ps_drain, with the deadline already absolute so that
-   ps_disconnect can share one deadline between its steps. */
-static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received,
-                    int with_deadline, ULONGLONG deadline)
+/* Receives into buf until the peer's FIN: 0 at the FIN, 1 when buf is full,
+   or -code; *received counts the bytes. With buf NULL and cap 0 they are
+   counted and discarded. */
+static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received, deadline_t deadline)
 {
     char scratch[DISCARD_CHUNK];
     int discard = buf == NULL && cap == 0;
     size_t got = 0;
-    int rc, err = 0;
+    int rc;
 
     for (;;) {
         char *dst;
         size_t room;
-        int n;
+        int n, err;
 
         if (discard) {
             dst = scratch;
@@ -334,16 +340,10 @@ static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received,
             dst = buf + got;
             room = cap - got;
         }
-        if (with_deadline) {
-            n = wait_ready(s, READY_READ, deadline);
-            if (n == 0) {
-                err = WSAETIMEDOUT;
-                rc = SOCKET_ERROR;
-                break;
-            }
-            if (n == SOCKET_ERROR) {
-                err = WSAGetLastError();
-                rc = SOCKET_ERROR;
+        if (deadline != PS_NO_DEADLINE) {
+            err = wait_ready(s, READY_READ, deadline);
+            if (err != 0) {
+                rc = -err;
                 break;
             }
         }
@@ -359,28 +359,27 @@ static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received,
         err = WSAGetLastError();
         /* A caller's non-blocking socket can be readable in select and still
            have nothing for recv; with a deadline, waiting again is right. */
-        if (with_deadline && err == WSAEWOULDBLOCK)
+        if (deadline != PS_NO_DEADLINE && err == WSAEWOULDBLOCK)
             continue;
-        rc = SOCKET_ERROR;
+        rc = -err;
         break;
     }
     *received = got;
-    if (rc == SOCKET_ERROR)
-        WSASetLastError(err);
     return rc;
 }
 
 int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
     size_t ignored;
+    int rc;
 
     if (received == NULL)
         received = &ignored;
     *received = 0;
     if (buf == NULL && cap != 0)
         return fail_with(WSAEFAULT);
-    return drain_to(SOCK(s), (char *)buf, cap, received, timeout_ms >= 0,
-                    timeout_ms >= 0 ? deadline_after(timeout_ms) : 0);
+    rc = drain_to(SOCK(s), (char *)buf, cap, received, deadline_after(timeout_ms));
+    return rc < 0 ? fail_with(-rc) : rc;
 }
 
 /* Closes s after a failure, keeping the failure's code as the last error. */
@@ -396,8 +395,7 @@ static int close_after_failure(SOCKET s, int err)
 int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
     size_t ignored;
-    int with_deadline = timeout_ms >= 0;
-    ULONGLONG deadline = with_deadline ? deadline_after(timeout_ms) : 0;
+    deadline_t deadline = deadline_after(timeout_ms);
     int rc;
 
     if (received == NULL)
@@ -408,24 +406,23 @@ int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int time
 
     if (shutdown(SOCK(s), SD_SEND) == SOCKET_ERROR)
         return close_after_failure(SOCK(s), WSAGetLastError());
-    rc = drain_to(SOCK(s), (char *)buf, cap, received, with_deadline, deadline);
+    rc = drain_to(SOCK(s), (char *)buf, cap, received, deadline);
     if (rc == 1)
         return 1;
-    if (rc == SOCKET_ERROR)
-        return close_after_failure(SOCK(s), WSAGetLastError());
+    if (rc < 0)
+        return close_after_failure(SOCK(s), -rc);
     return closesocket(SOCK(s));
 }
 
 int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
 {
     const struct sockaddr *addr = (const struct sockaddr *)name;
-    ULONGLONG deadline;
-    int err = 0, n;
+    deadline_t deadline = deadline_after(timeout_ms);
+    int err = 0;
 
-    if (timeout_ms < 0)
+    if (deadline == PS_NO_DEADLINE)
         return connect(SOCK(s), addr, namelen);
 
-    deadline = deadline_after(timeout_ms);
     if (set_nonblocking(SOCK(s), 1) == SOCKET_ERROR)
         return SOCKET_ERROR;
 
@@ -434,12 +431,8 @@ int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_m
         /* Windows says WSAEWOULDBLOCK, not WSAEINPROGRESS, for a connect that
            has started and not finished. */
         if (err == WSAEWOULDBLOCK) {
-            n = wait_ready(SOCK(s), READY_CONNECT, deadline);
-            if (n == 0) {
-                err = WSAETIMEDOUT;
-            } else if (n == SOCKET_ERROR) {
-                err = WSAGetLastError();
-            } else {
+            err = wait_ready(SOCK(s), READY_CONNECT, deadline);
+            if (err == 0) {
                 int soerr = 0, optlen = (int)sizeof soerr;
                 if (getsockopt(SOCK(s), SOL_SOCKET, SO_ERROR, (char *)&soerr, &optlen)
                     == SOCKET_ERROR)

@@ -30,7 +30,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 STRESS_SECONDS=${STRESS_SECONDS:-3}
 OUT=${CHECKS_DIR:-$(mktemp -d /tmp/portsock-checks.XXXXXX)}
 mkdir -p "$OUT"
-CORE=(csrc/posix.c csrc/errmap.c csrc/addr.c)
+# The core's POSIX sources, from their one list (csrc/SOURCES).
+read -r -a CORE <<< "$(sed -n 's/^posix://p' csrc/SOURCES | sed 's|[^ ][^ ]*|csrc/&|g')"
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror)
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"

@@ -12,9 +12,9 @@ import math
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Tuple, overload
 
-from portsock import winsock as _ws
+from portsock import _signals, winsock as _ws
 from portsock._core import ffi, lib
 from portsock._errors import WinsockError, describe, error_for
 
@@ -131,6 +131,10 @@ class Connection:
         """What the graceful disconnect received when leaving a with block."""
         self.discarded = 0
         """How many bytes the last disconnect(discard=True) received and dropped."""
+        # What a disconnect() that a signal interrupted had received, for the
+        # next one to return.
+        self._received_before: List[bytes] = []
+        self._discarded_before = 0
         # The addresses are read on first use (most connections never ask).
         self._names_cache: Optional[Tuple[Optional[Tuple[str, int]], Optional[Tuple[str, int]]]] = None
         if timeout is not None:
@@ -243,7 +247,7 @@ class Connection:
         buf = _input(data)
         n = min(len(buf), _INT_MAX)
         ret = lib.ps_send(self._live_handle("send"), buf, n, flags)
-        if ret < 0:
+        if ret < 0 or _signals.pending is not None:   # a signal can stop a send part way
             raise self._error("send")
         return int(ret)
 
@@ -316,7 +320,10 @@ class Connection:
         """The graceful disconnect: shutdown(SD_SEND), receive until the peer's
         FIN, close; returns everything received. With a timeout (or the
         connection's own), TimeoutError when the peer has not closed by then;
-        the connection is closed in every case.
+        the connection is closed in every case, but one: a signal handler
+        that raises (Ctrl-C) interrupts the call and leaves the connection
+        open and half-closed, what was received kept, so that calling
+        disconnect() again goes on and returns all of it (or close() ends it).
 
         With discard=True the reply is received and dropped in C (as a recv
         loop into one reused buffer would): nothing is kept or allocated, b""
@@ -329,6 +336,7 @@ class Connection:
         handle = self._take_handle("disconnect")
         deadline = None if timeout is None else time.monotonic() + timeout
         got = ffi.new("size_t *")
+        chunks: List[bytes] = []
         try:
             if timeout == 0:
                 # Blocking again, with no time to wait: what has arrived is
@@ -336,20 +344,22 @@ class Connection:
                 lib.ps_ioctlsocket(handle, _FIONBIO, ffi.new("unsigned long *", 0))
             if discard:
                 # The core's discard mode (buf NULL, cap 0): 0 at the FIN, or
-                # -1; the socket is closed either way.
+                # -1; the socket is closed either way (but for a signal).
                 ret = lib.ps_disconnect(handle, ffi.NULL, 0, got, _remaining_ms(deadline))
-                self.discarded = int(got[0])
+                self.discarded = self._discarded_before + int(got[0])
                 if ret < 0:
-                    raise self._error("disconnect")
+                    self._disconnect_failed(handle, [], self.discarded)
+                self._discarded_before = 0
                 return b""
             # 0: the FIN came and the socket is closed; 1: the buffer filled
             # first and the socket is open; -1: failed, and closed.
             size = _FIRST_DRAIN
             buf = _new_buffer("char[]", size)
             ret = lib.ps_disconnect(handle, buf, size, got, _remaining_ms(deadline))
-            if ret == 0:
+            if ret == 0 and not self._received_before:
                 return ffi.unpack(buf, got[0])   # the whole reply in one buffer: one copy
-            chunks: List[bytes] = [ffi.unpack(buf, got[0])]
+            chunks = self._received_before + [ffi.unpack(buf, got[0])]
+            self._received_before = []
             while ret == 1:
                 if size < _LARGEST_DRAIN:
                     # Larger buffers while the reply grows; the largest is reused.
@@ -357,16 +367,29 @@ class Connection:
                     buf = _new_buffer("char[]", size)
                 ret = lib.ps_drain(handle, buf, size, got, _remaining_ms(deadline))
                 chunks.append(ffi.unpack(buf, got[0]))
-                if ret != 1:
-                    error = self._error("disconnect") if ret < 0 else None
+                if ret == 0:
                     lib.ps_closesocket(handle)
-                    if error is not None:
-                        raise error
             if ret < 0:
-                raise self._error("disconnect")
+                self._disconnect_failed(handle, chunks, 0)
         finally:
-            self._handle_released()
+            if self._closed:   # else a signal interrupted it, and it stays open
+                self._handle_released()
         return b"".join(chunks)
+
+    def _disconnect_failed(self, handle: int, received: List[bytes], discarded: int) -> NoReturn:
+        """Raises for a disconnect() that failed. A signal handler's exception
+        leaves the connection open (the core left the socket open and
+        half-closed) with what was received kept for the next disconnect();
+        any other failure closes it."""
+        if _signals.pending is not None:
+            self._received_before = received
+            self._discarded_before = discarded
+            with self._lock:
+                self._closed = False
+            _signals.raise_pending()
+        error = self._error("disconnect")
+        lib.ps_closesocket(handle)   # refused (WSAENOTSOCK) where the core closed it already
+        raise error
 
     def abort(self) -> None:
         """Closes abortively: SO_LINGER {1, 0}, so the peer sees a reset."""
@@ -405,13 +428,17 @@ class Connection:
         if self._closed:
             return
         timeout = self._timeout if self._timeout else DEFAULT_EXIT_TIMEOUT
-        if exc_type is None:
-            self.drained = self.disconnect(timeout)
-            return
         try:
             self.drained = self.disconnect(timeout)
         except OSError:
-            pass  # the block's own exception is the one that matters
+            if exc_type is None:
+                raise
+            # else the block's own exception is the one that matters
+        except BaseException:
+            # A signal handler raised (Ctrl-C) during the disconnect, which
+            # left the connection open: nothing can drain it after the block.
+            self.close()
+            raise
 
     def __del__(self) -> None:
         if getattr(self, "_needs_close", False):
@@ -445,6 +472,11 @@ class Connection:
         self._needs_close = False
 
     def _error(self, function: str) -> WinsockError:
+        """The error of the call that just failed; if a signal handler raised
+        during it (Ctrl-C), that exception is raised instead, the connection
+        left open."""
+        if _signals.pending is not None:
+            _signals.raise_pending()
         code = int(lib.ps_last_error())
         if code == _ws.WSAEINTR:
             return error_for(code, function, "the connection was closed while %s was waiting" % function)
@@ -591,8 +623,11 @@ def _connect_any(host: str, port: int, timeout: Timeout, family: int) -> Connect
                 break   # no address can do better
             continue
         if lib.ps_connect_timeout(handle, addr, addrlen, ms) != 0:
-            last = error_for(int(lib.ps_last_error()), "connect")
+            code = int(lib.ps_last_error())
             lib.ps_closesocket(handle)
+            if _signals.pending is not None:
+                _signals.raise_pending()
+            last = error_for(code, "connect")
             continue
         try:
             return Connection(handle, timeout)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
-from portsock import _trace
+from portsock import _signals, _trace
 from portsock._core import ffi, lib
 from portsock._trace import Trace as Trace, _recorders, trace as trace
 
@@ -853,6 +853,15 @@ def closesocket(s: int) -> int:
     return _trace.record("closesocket", lib.ps_closesocket(h))
 
 
+def _blocking(ret: int) -> int:
+    """ret of a call that may block; a signal handler's exception (Ctrl-C's
+    KeyboardInterrupt), if it stopped the call, is raised instead. The SOCKET
+    stays open and usable, as after any interrupted call of the stdlib."""
+    if _signals.pending is not None:
+        _signals.raise_pending()
+    return ret
+
+
 def _addr_call(fn: Any, callname: str, s: int, name: Any, namelen: int) -> int:
     h = _handle(s)
     length = _c_int(namelen, "namelen")
@@ -861,7 +870,7 @@ def _addr_call(fn: Any, callname: str, s: int, name: Any, namelen: int) -> int:
         return _trace.record(callname, _fail(h, WSAEFAULT))
     if buf is False:
         return _trace.record(callname, _fail(h, WSAEAFNOSUPPORT))
-    return _trace.record(callname, fn(h, buf, length))
+    return _trace.record(callname, _blocking(fn(h, buf, length)))
 
 
 def connect(s: int, name: Optional[_SockAddr], namelen: int) -> int:
@@ -880,6 +889,8 @@ def connect(s: int, name: Optional[_SockAddr], namelen: int) -> int:
             ret = _fail(s, WSAEAFNOSUPPORT)
         else:
             ret = lib.ps_connect(s, buf, namelen)
+            if _signals.pending is not None:
+                _signals.raise_pending()
         if _recorders:
             _trace.record("connect", ret)
         return ret
@@ -942,7 +953,7 @@ def accept(s: int, addr: Optional[_SockAddr] = None, addrlen: Optional[_Scalar] 
     addrlen of other types are a TypeError."""
     h = _handle(s)
     buf, plen, _ = _name_out(addr, addrlen)
-    ret = int(lib.ps_accept(h, buf, plen))
+    ret = int(_blocking(lib.ps_accept(h, buf, plen)))
     if ret != INVALID_SOCKET:
         _name_in(addr, addrlen, buf, plen)
     return _trace.record("accept", ret)
@@ -998,6 +1009,8 @@ def send(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int) -> int:
         # The fast path: arguments the checks in _send would pass unchanged.
         # bytes go to C as they are (cffi passes a pointer to their contents).
         ret = lib.ps_send(s, buf if tb is bytes else ffi.from_buffer(buf), len, flags)  # type: ignore[arg-type]
+        if _signals.pending is not None:
+            _signals.raise_pending()
         if _recorders:
             _trace.record("send", ret)
         return ret
@@ -1018,7 +1031,7 @@ def _send(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int) -> int:
         return _trace.record("send", _fail(h, WSAEFAULT))
     if f is None:
         return _trace.record("send", _fail(h, WSAEOPNOTSUPP))
-    return _trace.record("send", lib.ps_send(h, cbuf, n, f))
+    return _trace.record("send", _blocking(lib.ps_send(h, cbuf, n, f)))
 
 
 def recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
@@ -1035,6 +1048,8 @@ def recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
         # The fast path: arguments the checks in _recv would pass unchanged (a
         # bytearray is always writable and contiguous).
         ret = lib.ps_recv(s, ffi.from_buffer(buf), len, flags)
+        if _signals.pending is not None:
+            _signals.raise_pending()
         if _recorders:
             _trace.record("recv", ret)
         return ret
@@ -1055,7 +1070,7 @@ def _recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
         return _trace.record("recv", _fail(h, WSAEFAULT))
     if f is None:
         return _trace.record("recv", _fail(h, WSAEOPNOTSUPP))
-    return _trace.record("recv", lib.ps_recv(h, cbuf, n, f))
+    return _trace.record("recv", _blocking(lib.ps_recv(h, cbuf, n, f)))
 
 
 def sendto(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int, to: Optional[_SockAddr], tolen: int) -> int:
@@ -1078,7 +1093,7 @@ def sendto(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int, to: Opt
         return _trace.record("sendto", _fail(h, WSAEOPNOTSUPP))
     if tobuf is False:
         return _trace.record("sendto", _fail(h, WSAEAFNOSUPPORT))
-    return _trace.record("sendto", lib.ps_sendto(h, cbuf, n, f, tobuf if tobuf is not None else ffi.NULL, tl))
+    return _trace.record("sendto", _blocking(lib.ps_sendto(h, cbuf, n, f, tobuf if tobuf is not None else ffi.NULL, tl)))
 
 
 def recvfrom(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int, from_: Optional[_SockAddr] = None,
@@ -1099,7 +1114,7 @@ def recvfrom(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int, from
         return _trace.record("recvfrom", _fail(h, WSAEFAULT))
     if f is None:
         return _trace.record("recvfrom", _fail(h, WSAEOPNOTSUPP))
-    ret = int(lib.ps_recvfrom(h, cbuf, n, f, fbuf, plen))
+    ret = int(_blocking(lib.ps_recvfrom(h, cbuf, n, f, fbuf, plen)))
     if ret >= 0:
         _name_in(from_, fromlen, fbuf, plen)
     return _trace.record("recvfrom", ret)

@@ -45,8 +45,18 @@ RUN_TIMEOUT = 120.0     # seconds for one interpreter to run the whole file
 BUILD_TIMEOUT = 120.0
 WINE_CANDIDATES = ("/usr/lib/wine/wine64", "/usr/lib64/wine/wine64", "wine64", "wine")
 CFLAGS = ["-std=c11", "-Wall", "-Wextra"]
-CORE_POSIX = [os.path.join(CSRC, f) for f in ("posix.c", "errmap.c", "addr.c")]
-CORE_WIN32 = [os.path.join(CSRC, f) for f in ("win32.c", "errmap.c", "addr.c")]
+
+
+def core_sources(backend: str) -> List[str]:
+    """The core's C files for a backend, from csrc/SOURCES (the one list)."""
+    with open(os.path.join(CSRC, "SOURCES")) as f:
+        lines = [line.partition(":") for line in f if not line.startswith("#")]
+    return [os.path.join(CSRC, file) for name, _, files in lines if name.strip() == backend
+            for file in files.split()]
+
+
+CORE_POSIX = core_sources("posix")
+CORE_WIN32 = core_sources("win32")
 
 
 class ParityError(RuntimeError):

@@ -1,0 +1,119 @@
+/*
+ * posix_internal.h - what the three files of the POSIX backend share.
+ *
+ *   posix_handles.c  the handle table: a socket's lifetime, references, close,
+ *                    startup and cleanup, fork
+ *   posix_wait.c     waiting and waking: deadlines, poll, signals
+ *   posix.c          the Winsock rules, and the I/O loops that use the two above
+ *
+ * Not part of the public API; no other file includes it.
+ */
+#ifndef PORTSOCK_POSIX_INTERNAL_H
+#define PORTSOCK_POSIX_INTERNAL_H
+
+#include "platform.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* The per-thread last error (WSAGetLastError). */
+extern _Thread_local int ps_thread_last_error;
+
+/* Socket state flags (struct slot's flags). */
+enum {
+    F_CONNECTED = 1 << 0,
+    F_LISTENING = 1 << 1,
+    F_SHUT_SEND = 1 << 2,
+    F_SHUT_RECV = 1 << 3,
+    F_NONBLOCK = 1 << 4,   /* FIONBIO: the fd is O_NONBLOCK in the kernel too,
+                              except on an inherited slot (see F_INHERITED) */
+    F_RESET = 1 << 5,      /* the peer reset the connection: sticky, as on Windows */
+    F_CONNECTING = 1 << 6, /* a connect is under way: non-blocking, or a blocking
+                              one that a signal interrupted */
+    F_INHERITED = 1 << 7,  /* this process is a fork()ed child and the socket came
+                              from the parent: its open file description is shared
+                              with the parent, so nothing here may change it */
+    F_KEPT_LINGER = 1 << 8 /* an inherited slot's SO_LINGER, kept in the slot */
+};
+
+/* One socket. The contract of the fields is at the top of posix_handles.c. */
+struct slot {
+    /* Guarded by the table lock. */
+    uint32_t gen;
+    unsigned refs;       /* one for the open handle, one per call in progress */
+    int closing;         /* also read without the lock, with atomic loads */
+    int next_free;
+    int index;           /* this slot's own place in the table */
+    /* Constant while any reference is held. */
+    int fd;
+    int type;
+    /* Read and written by calls on the socket, possibly in several threads. */
+    atomic_int flags;
+    atomic_int so_error;            /* a Winsock code, kept until the next connect */
+    atomic_uint rcvtimeo, sndtimeo; /* ms, 0 = none */
+    atomic_int in_connect;          /* threads inside a blocking connect() */
+    atomic_uint kept_linger;        /* F_KEPT_LINGER's value: l_onoff << 16 | l_linger */
+};
+
+/* --- posix_handles.c ----------------------------------------------------- */
+
+/* Whether WSAStartup's count is above zero (read without the lock). */
+int ps_started(void);
+/* A reference on the open socket s for one call; NULL with the last error set
+   (WSANOTINITIALISED, WSAENOTSOCK) otherwise. */
+struct slot *ps_acquire(ps_socket s);
+/* Drops a call's reference; the last one closes the fd. */
+void ps_release(struct slot *sl);
+/* Puts a new fd in a slot and returns its handle; PS_INVALID_SOCKET with the
+   last error set, and the fd left to the caller, on failure. parent: the
+   listening slot of an accept (its closing cancels the accept), else NULL. */
+ps_socket ps_register(int fd, int type, int flags, unsigned rcvtimeo, unsigned sndtimeo,
+                      const struct slot *parent);
+/* closesocket: 0, or the Winsock code. */
+int ps_close_handle(ps_socket s);
+/* WSAStartup's count, up; and down, the final one closing every socket as
+   closesocket would: 0, or WSANOTINITIALISED when the count is 0. */
+void ps_count_startup(void);
+int ps_count_cleanup(void);
+
+static inline int ps_closing(struct slot *sl)
+{
+    return __atomic_load_n(&sl->closing, __ATOMIC_ACQUIRE);
+}
+
+static inline int has_flag(struct slot *sl, int flag)
+{
+    return (atomic_load_explicit(&sl->flags, memory_order_relaxed) & flag) != 0;
+}
+
+static inline void set_flag(struct slot *sl, int flag) { atomic_fetch_or(&sl->flags, flag); }
+static inline void clear_flag(struct slot *sl, int flag) { atomic_fetch_and(&sl->flags, ~flag); }
+
+/* --- posix_wait.c -------------------------------------------------------- */
+
+/* A deadline: PS_NO_DEADLINE, or an absolute CLOCK_MONOTONIC time in ms. */
+typedef int64_t deadline_t;
+#define PS_NO_DEADLINE ((deadline_t)-1)
+
+enum ready_for { READY_READ, READY_WRITE, READY_CONNECT };
+
+int64_t ps_now_ms(void);
+/* PS_NO_DEADLINE for timeout_ms < 0, else now + timeout_ms. */
+deadline_t deadline_after(int64_t timeout_ms);
+/* Waits until the socket is ready, the deadline passes (WSAETIMEDOUT) or the
+   socket is closed by another thread (WSAEINTR); a signal is dealt with as
+   ps_signal_stops says. Returns 0 when ready, else the Winsock code. */
+int wait_ready(struct slot *sl, enum ready_for what, deadline_t deadline);
+/* wait_ready, also giving what poll() saw on the fd. */
+int wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline, short *revents);
+/* After a system call failed with EINTR: 0 to retry it, or WSAEINTR when the
+   call must end (the socket is closing, or the signal hook asked to stop). */
+int ps_after_eintr(struct slot *sl);
+/* Whether a blocked call on sl cannot be woken by ps_wake_blocked, and so
+   waits in slices, looking at the closing mark in between. */
+int ps_waits_in_slices(struct slot *sl);
+/* Wakes every call blocked on sl in other threads; the caller holds a
+   reference, so the fd stays open meanwhile. */
+void ps_wake_blocked(struct slot *sl);
+
+#endif /* PORTSOCK_POSIX_INTERNAL_H */
