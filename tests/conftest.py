@@ -6,6 +6,7 @@ import threading
 from typing import Iterator, List, Tuple
 
 import pytest
+from child_util import fill_send_buffer as fill_send_buffer
 
 from portsock import winsock as ws
 
@@ -92,22 +93,6 @@ def tcp(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
     ws.closesocket(server)
 
 
-def fill_send_buffer(s: int, peer: int) -> None:
-    """Sends without blocking until the kernel buffers are full, so that the
-    next blocking send on s waits."""
-    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_SNDBUF, 4096, 4) == 0
-    assert ws.setsockopt(peer, ws.SOL_SOCKET, ws.SO_RCVBUF, 4096, 4) == 0
-    assert ws.ioctlsocket(s, ws.FIONBIO, 1) == 0
-    chunk = bytes(65536)
-    for _ in range(10000):
-        if ws.send(s, chunk, len(chunk), 0) == ws.SOCKET_ERROR:
-            assert ws.WSAGetLastError() == ws.WSAEWOULDBLOCK
-            break
-    else:
-        raise AssertionError("the send buffer never filled")
-    assert ws.ioctlsocket(s, ws.FIONBIO, 0) == 0
-
-
 def recv_all(s: int, limit: int = 1 << 20) -> bytes:
     """Receives until the peer's FIN (bounded by limit bytes)."""
     out = bytearray()
@@ -135,7 +120,8 @@ def socket_fds() -> List[int]:
 
 
 def open_socket_fds() -> set:
-    """This process's fds that are sockets or the core's wake-up eventfds."""
+    """This process's fds that are sockets or eventfds (the core made one per
+    socket once; it must never again)."""
     import os
     found = set()
     if not os.path.isdir("/proc/self/fd"):

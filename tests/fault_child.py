@@ -20,57 +20,15 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Tuple
 
+from child_util import core_fds, fill_send_buffer, listener, pair, startup, tcp
+
 from portsock import winsock as ws
 
 WAKE_BOUND = 5.0
 
 
-def startup() -> None:
-    assert ws.WSAStartup(ws.MAKEWORD(2, 2), ws.WSADATA()) == 0
-
-
-def core_fds() -> Dict[str, int]:
-    """This process's sockets and eventfds (the core's wake-up fds)."""
-    kinds = {"socket": 0, "eventfd": 0}
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink("/proc/self/fd/" + name)
-        except OSError:
-            continue
-        if target.startswith("socket:"):
-            kinds["socket"] += 1
-        elif "eventfd" in target:
-            kinds["eventfd"] += 1
-    return kinds
-
-
 def loopback() -> ws.sockaddr_in:
     return ws.sockaddr_in(ws.AF_INET, 0, ws.in_addr(ws.inet_addr("127.0.0.1")))
-
-
-def tcp() -> int:
-    s = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)
-    assert s != ws.INVALID_SOCKET, ws.WSAGetLastError()
-    return s
-
-
-def listener(backlog: int = 16) -> Tuple[int, ws.sockaddr_in]:
-    s = tcp()
-    assert ws.bind(s, loopback(), 16) == 0, ws.WSAGetLastError()
-    assert ws.listen(s, backlog) == 0, ws.WSAGetLastError()
-    bound = ws.sockaddr_in()
-    assert ws.getsockname(s, bound, ws.c_int(16)) == 0
-    return s, bound
-
-
-def pair() -> Tuple[int, int]:
-    lst, bound = listener()
-    c = tcp()
-    assert ws.connect(c, bound, 16) == 0, ws.WSAGetLastError()
-    s = ws.accept(lst, None, None)
-    assert s != ws.INVALID_SOCKET, ws.WSAGetLastError()
-    ws.closesocket(lst)
-    return c, s
 
 
 def safety_net(s: int, ms: int = 20000) -> None:
@@ -89,20 +47,6 @@ def in_thread(fn: Callable[..., Any], *args: Any) -> Tuple[threading.Thread, Lis
     t.start()
     return t, out
 
-
-def fill_send_buffer(s: int, peer: int) -> None:
-    ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_SNDBUF, 4096, 4)
-    ws.setsockopt(peer, ws.SOL_SOCKET, ws.SO_RCVBUF, 4096, 4)
-    ws.ioctlsocket(s, ws.FIONBIO, 1)
-    chunk = bytes(65536)
-    for _ in range(10000):
-        if ws.send(s, chunk, len(chunk), 0) == ws.SOCKET_ERROR:
-            assert ws.WSAGetLastError() == ws.WSAEWOULDBLOCK
-            break
-    ws.ioctlsocket(s, ws.FIONBIO, 0)
-
-
-# ---------------------------------------------------------------------------
 
 def cleanup_during_blocked_calls() -> Dict[str, Any]:
     """The final WSACleanup while threads are blocked in recv, send, accept and
@@ -259,8 +203,9 @@ def cleanup_races_with_calls() -> Dict[str, Any]:
 def descriptor_exhaustion() -> Dict[str, Any]:
     """With a low RLIMIT_NOFILE: socket() fails with INVALID_SOCKET and
     WSAEMFILE, accept fails with WSAEMFILE and leaves the connection queued,
-    connect and blocking calls still work (without a wake-up eventfd, the core
-    polls its closing mark), and closing some sockets brings everything back."""
+    connect and blocking calls still work (a blocking call needs no
+    descriptor beyond its socket's), and closing some sockets brings
+    everything back."""
     import portsock
     "localhost".encode("idna")   # connect() encodes with idna: import the codec while files can open
     limit = 64
@@ -286,8 +231,7 @@ def descriptor_exhaustion() -> Dict[str, Any]:
     assert ws.socket(ws.AF_INET, ws.SOCK_DGRAM, ws.IPPROTO_UDP) == ws.INVALID_SOCKET
     assert ws.WSAGetLastError() == ws.WSAEMFILE
 
-    # connect needs no new descriptor: the one it waits with (an eventfd) cannot
-    # be made, and the wait polls instead.
+    # connect needs no new descriptor.
     assert ws.connect(client, bound, 16) == 0, ws.WSAGetLastError()
     # accept: the connection is queued, but there is no descriptor for it.
     assert ws.accept(lst, None, None) == ws.INVALID_SOCKET

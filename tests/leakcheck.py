@@ -18,7 +18,8 @@ def fd_count() -> int:
 
 
 def fd_kinds() -> Dict[str, int]:
-    """Open descriptors by kind: socket, eventfd (the core's wake-up fds), other."""
+    """Open descriptors by kind: socket, eventfd (which the core must not
+    make), other."""
     kinds = {"socket": 0, "eventfd": 0, "other": 0}
     for name in os.listdir("/proc/self/fd"):
         try:

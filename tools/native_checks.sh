@@ -8,6 +8,8 @@
 #                  with clang -fsanitize=address,undefined -fno-sanitize-recover=all; its trace
 #                  must also equal the plain gcc build's, byte for byte
 #   asan_smoke     tests/native/smoke_core.c, ASan+UBSan
+#   asan_programs  tests/native/errno_core.c and signals_core.c (errno kept; signals and
+#                  the signal hook), ASan+UBSan, and signals_core.c under TSan too
 #   asan_stress    tests/native/stress_core.c (threads: lifecycles, close-while-blocked,
 #                  forged handles, the final cleanup racing calls), ASan+UBSan
 #   tsan           stress_core.c and the driver under ThreadSanitizer
@@ -95,6 +97,27 @@ asan_smoke() {
         grep -v '^PASS' "$OUT/smoke_asan.out"; cat "$OUT/smoke_asan.err"; return 1; }
     no_reports "$OUT/smoke_asan.err" || return 1
     echo "$(grep -c '^PASS' "$OUT/smoke_asan.out") checks passed"
+}
+
+# The C programs of tests/test_core_programs.py (errno kept; signals and the
+# hook), under ASan+UBSan, and the signal one under TSan (it has threads).
+asan_programs() {
+    need clang || return 1
+    local prog
+    for prog in errno_core signals_core; do
+        clang "${CFLAGS[@]}" "${SAN[@]}" -Icsrc -o "$OUT/${prog}_asan" "tests/native/$prog.c" "${CORE[@]}" \
+            -lpthread || return 1
+        "$OUT/${prog}_asan" >"$OUT/${prog}_asan.out" 2>"$OUT/${prog}_asan.err" || {
+            cat "$OUT/${prog}_asan.out" "$OUT/${prog}_asan.err"; return 1; }
+        no_reports "$OUT/${prog}_asan.err" || return 1
+        echo "$prog: $(tail -n 1 "$OUT/${prog}_asan.out")"
+    done
+    clang -std=c11 -Wall -Wextra -Werror -fsanitize=thread -g -O1 -Icsrc -o "$OUT/signals_tsan" \
+        tests/native/signals_core.c "${CORE[@]}" -lpthread || return 1
+    "$OUT/signals_tsan" >"$OUT/signals_tsan.out" 2>"$OUT/signals_tsan.err" || {
+        cat "$OUT/signals_tsan.out" "$OUT/signals_tsan.err"; return 1; }
+    no_reports "$OUT/signals_tsan.err" || return 1
+    echo "signals_core under TSan: $(tail -n 1 "$OUT/signals_tsan.out")"
 }
 
 asan_stress() {
@@ -201,13 +224,13 @@ asan_pytest() {
     no_reports "$OUT/asan_pytest.log"
 }
 
-ALL=(asan_driver asan_smoke asan_stress tsan valgrind fuzz_core fuzz_mirror asan_pytest)
+ALL=(asan_driver asan_smoke asan_programs asan_stress tsan valgrind fuzz_core fuzz_mirror asan_pytest)
 STEPS=("$@")
 [ ${#STEPS[@]} = 0 ] && STEPS=("${ALL[@]}")
 for s in "${STEPS[@]}"; do
     case "$s" in
         valgrind) step valgrind valgrind_checks ;;
-        asan_driver|asan_smoke|asan_stress|tsan|fuzz_core|fuzz_mirror|asan_pytest) step "$s" "$s" ;;
+        asan_driver|asan_smoke|asan_programs|asan_stress|tsan|fuzz_core|fuzz_mirror|asan_pytest) step "$s" "$s" ;;
         *) echo "unknown step: $s (one of: ${ALL[*]})" >&2; failed+=("$s") ;;
     esac
 done
