@@ -14,7 +14,9 @@ functions take positional arguments only. tests/test_packaging.py checks that
 every function of the cdef is declared here with the C parameter names.
 """
 
-from typing import Any, Callable, Union
+from typing import Any, Callable, TypeVar, Union
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 class CData:
     """A cffi cdata object (stub-only name; at run time ``ffi.CData``)."""
@@ -48,6 +50,10 @@ class _FFI:
     def unpack(self, cdata: CData, length: int, /) -> bytes: ...
     def memmove(self, dest: Any, src: Any, n: int, /) -> None: ...
     def sizeof(self, cdecl_or_cdata: Union[str, CData], /) -> int: ...
+    # Attaches a Python function to an extern "Python" declaration of build.py.
+    def def_extern(
+        self, name: str = ..., error: Any = ..., onerror: Callable[..., Any] = ...
+    ) -> Callable[[_F], _F]: ...
 
 class _Lib:
     # portsock.h: the PS_* constants

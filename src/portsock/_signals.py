@@ -16,6 +16,7 @@ progress: checking it right after each blocking call is enough.
 from __future__ import annotations
 
 import signal
+import sys
 from types import TracebackType
 from typing import NoReturn, Optional, Type
 
@@ -28,7 +29,8 @@ pending: Optional[BaseException] = None
 def _run_handlers() -> None:
     # pthread_sigmask runs the handlers of the signals that arrived
     # (PyErr_CheckSignals) once it has set the mask, here to what it was.
-    signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    if sys.platform != "win32":
+        signal.pthread_sigmask(signal.SIG_BLOCK, ())
 
 
 def _keep(exc: BaseException) -> int:
@@ -42,7 +44,7 @@ def _hook_error(exc_type: Type[BaseException], exc: BaseException, tb: Optional[
     return _keep(exc)
 
 
-@ffi.def_extern(onerror=_hook_error)  # type: ignore[misc]
+@ffi.def_extern(onerror=_hook_error)
 def ps_py_signal_hook() -> int:
     try:
         _run_handlers()
@@ -59,5 +61,5 @@ def raise_pending() -> NoReturn:
     raise exc
 
 
-if hasattr(signal, "pthread_sigmask"):
+if sys.platform != "win32":   # a Winsock call never sees a signal
     lib.ps_set_signal_hook(lib.ps_py_signal_hook)

@@ -1093,7 +1093,8 @@ def sendto(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int, to: Opt
         return _trace.record("sendto", _fail(h, WSAEOPNOTSUPP))
     if tobuf is False:
         return _trace.record("sendto", _fail(h, WSAEAFNOSUPPORT))
-    return _trace.record("sendto", _blocking(lib.ps_sendto(h, cbuf, n, f, tobuf if tobuf is not None else ffi.NULL, tl)))
+    to_c = tobuf if tobuf is not None else ffi.NULL
+    return _trace.record("sendto", _blocking(lib.ps_sendto(h, cbuf, n, f, to_c, tl)))
 
 
 def recvfrom(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int, from_: Optional[_SockAddr] = None,
