@@ -1,6 +1,7 @@
 /*
  * posix.c - the Winsock rules on Linux and macOS: return values, error codes
- * and state rules (docs/winsock-rules.md), and the I/O loops that apply them.
+ * and state rules (docs/porting.md, sections 6 and 7), and the I/O loops that
+ * apply them.
  *
  * The handle table and a socket's lifetime live in posix_handles.c; blocking,
  * deadlines, waking and signals in posix_wait.c. The I/O loops here follow one

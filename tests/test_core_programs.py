@@ -1,6 +1,6 @@
 """C programs on the POSIX core, each checking a rule C code relies on; each is
 built against the core's sources (csrc/SOURCES) and run, and prints
-"N passed, N failed" (docs/winsock-rules.md, "Signals, fork and errno").
+"N passed, N failed" (docs/porting.md, "7. Signals, fork, errno and descriptors").
 
 - tests/native/errno_core.c: no call of the core changes errno (Winsock never
   sets it, so Windows code that reads errno around socket calls must print the
