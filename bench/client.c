@@ -10,6 +10,9 @@
  *                      send 14 bytes, shutdown(SHUT_WR), recv until 0, close
  *   bulk SIZE PORT     one lifecycle whose reply is SIZE bytes, received with a
  *                      recv loop into one 64 KiB buffer
+ *   syscalls N PORT    N lifecycles, each preceded by a marker the syscall count
+ *                      of bench/run.py cuts the strace log at (access() of a
+ *                      path that does not exist), and one after the last
  *   quit
  */
 #define _GNU_SOURCE
@@ -27,6 +30,7 @@
 
 #define DEFAULT_BUFLEN 512
 #define BULK_BUFLEN 65536
+#define MARKER "/portsock-bench-lifecycle-marker"
 
 static double now(void)
 {
@@ -112,11 +116,17 @@ int main(void)
             fprintf(stderr, "client: bad command: %s", line);
             return 2;
         }
-        if (strcmp(cmd, "lifecycle") == 0) {
+        if (strcmp(cmd, "lifecycle") == 0 || strcmp(cmd, "syscalls") == 0) {
+            int marked = cmd[0] == 's';
             cpu(&u0, &s0);
             t0 = now();
-            for (i = 0; i < arg; i++)
+            for (i = 0; i < arg; i++) {
+                if (marked)
+                    (void)access(MARKER, F_OK);
                 total += lifecycle(port, "this is a test", buf, DEFAULT_BUFLEN);
+            }
+            if (marked)
+                (void)access(MARKER, F_OK);
             t1 = now();
             cpu(&u1, &s1);
             if (total != 14 * arg) {

@@ -15,6 +15,11 @@ Commands ({"cmd": ...}):
                            Connection.disconnect() does
   bulkdiscard size, port   (connection) the same with disconnect(discard=True),
                            where the Connection has that option
+  bulkrecvinto size, port  (connection) the same, received with a recv_into loop
+                           into one reused 64 KiB bytearray, as the stdlib's bulk
+  syscalls   n, port       n lifecycles, each preceded by a marker syscall that
+                           bench/run.py cuts its strace log at (access() of a path
+                           that does not exist), and one after the last
   caps                     what this portsock offers: {"discard": bool}
   percall    kind, calls, port, geterr
                            kind "send_shutdown": send after shutdown(SD_SEND);
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import resource
 import sys
 import threading
@@ -40,6 +46,7 @@ MESSAGE = b"this is a test"   # 14 bytes, the Winsock sample's sendbuf
 DEFAULT_BUFLEN = 512          # the sample's recvbuf
 BULK_BUFLEN = 65536
 HOST = "127.0.0.1"
+MARKER = "/portsock-bench-lifecycle-marker"   # also in client.c and client_winsock.c
 
 
 def bulk_request(size: int) -> bytes:
@@ -75,6 +82,7 @@ class ConnectionVariant:
     def __init__(self) -> None:
         import portsock
         self.portsock = portsock
+        self.bulkbuf = bytearray(BULK_BUFLEN)
 
     def lifecycle(self, port: int, request: bytes = MESSAGE) -> int:
         conn = self.portsock.connect(HOST, port)
@@ -83,6 +91,25 @@ class ConnectionVariant:
 
     def bulk(self, port: int, size: int) -> int:
         return self.lifecycle(port, bulk_request(size))
+
+    def bulkrecvinto(self, port: int, size: int) -> int:
+        """The reply received as the stdlib's bulk row receives it: a recv_into
+        loop into one reused buffer, keeping nothing."""
+        buf = self.bulkbuf
+        conn = self.portsock.connect(HOST, port)
+        total = 0
+        try:
+            conn.sendall(bulk_request(size))
+            conn.shutdown(self.portsock.SD_SEND)
+            recv_into = conn.recv_into
+            while True:
+                n = recv_into(buf)
+                if not n:
+                    break
+                total += n
+        finally:
+            conn.close()
+        return total
 
     def caps(self) -> Dict[str, Any]:
         import inspect
@@ -355,6 +382,20 @@ def run_lifecycles(v: Any, port: int, n: int) -> Dict[str, Any]:
     return {"n": n, "bytes": total}
 
 
+def run_marked(v: Any, port: int, n: int) -> Dict[str, Any]:
+    """run_lifecycles with a marker syscall before each lifecycle and after the
+    last, for the strace count of bench/run.py."""
+    lifecycle, access, F_OK = v.lifecycle, os.access, os.F_OK
+    total = 0
+    for _ in range(n):
+        access(MARKER, F_OK)
+        total += lifecycle(port)
+    access(MARKER, F_OK)
+    if total != len(MESSAGE) * n:
+        raise Failed("received %d bytes, expected %d" % (total, len(MESSAGE) * n))
+    return {"n": n, "bytes": total}
+
+
 def run_bulk(fn: Callable[[int, int], int], port: int, size: int) -> Dict[str, Any]:
     return {"n": 1, "bytes": fn(port, size)}
 
@@ -399,9 +440,11 @@ def main() -> int:
         try:
             if op == "lifecycle":
                 res = measure(functools.partial(run_lifecycles, v, cmd["port"], cmd["n"]))
+            elif op == "syscalls":
+                res = measure(functools.partial(run_marked, v, cmd["port"], cmd["n"]))
             elif op == "caps":
                 res = v.caps() if hasattr(v, "caps") else {}
-            elif op in ("bulk", "bulkkeep", "bulkdiscard"):
+            elif op in ("bulk", "bulkkeep", "bulkdiscard", "bulkrecvinto"):
                 size = cmd["size"]
                 res = measure(functools.partial(run_bulk, getattr(v, op), cmd["port"], size))
                 if res["bytes"] != size:
