@@ -140,6 +140,47 @@ def int_mirror_recv(timeout: Optional[float]) -> Dict[str, Any]:
     return out
 
 
+def int_mirror_recv_beside_a_busy_thread(timeout: Optional[float]) -> Dict[str, Any]:
+    """Another thread's mirror and Connection calls keep ending (failing:
+    would-block) while the main thread's recv is interrupted: the
+    KeyboardInterrupt is the main thread's alone, never raised in the other."""
+    startup()
+    c, s = pair()
+    mirror_timeouts(c, timeout)
+    other, other_peer = pair()
+    assert ws.ioctlsocket(other, ws.FIONBIO, 1) == 0
+    conn, conn_peer = conn_pair(None)
+    conn.settimeout(0)
+    stop = threading.Event()
+    seen: Dict[str, Any] = {"calls": 0, "raised": []}
+
+    def busy() -> None:
+        buf = bytearray(16)
+        deadline = time.monotonic() + PHASE_BOUND
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                ws.recv(other, buf, 16, 0)
+                conn.recv(16)
+            except BlockingIOError:
+                pass
+            except BaseException as e:   # reported, judged by the parent
+                seen["raised"].append(describe(e))
+                return
+            seen["calls"] += 1
+
+    worker = threading.Thread(target=busy, daemon=True)
+    worker.start()
+    out = interrupted(lambda: ws.recv(c, bytearray(16), 16, 0), "recv beside a busy thread")
+    stop.set()
+    worker.join(PHASE_BOUND)
+    out["other_calls"] = seen["calls"]
+    out["other_raised"] = seen["raised"]
+    conn.close()
+    for sock in (c, s, other, other_peer, conn_peer):
+        ws.closesocket(sock)
+    return out
+
+
 def int_mirror_accept(timeout: Optional[float]) -> Dict[str, Any]:
     startup()
     lst, bound = listener()

@@ -32,6 +32,8 @@ from leakcheck import HAVE_PROC
 
 from portsock import winsock as ws
 
+from conftest import connected_pair
+
 pytestmark = pytest.mark.skipif(not HAVE_PROC or not hasattr(signal, "SIGUSR1"),
                                 reason="POSIX signals; the checks read /proc")
 
@@ -66,6 +68,16 @@ def test_sigint_interrupts_mirror_recv_and_the_socket_stays_usable(scenario: str
     assert_interrupted(out)
     assert out["after"] == [4, 0, "late"]   # a second recv gets what the peer sent later
     assert out["close"] == [0, 0]
+
+
+@pytest.mark.parametrize("scenario", scenarios("int_mirror_recv_beside_a_busy_thread"))
+def test_sigint_is_raised_in_the_interrupted_thread_only(scenario: str) -> None:
+    """Another thread's calls that end while the main thread's recv is being
+    interrupted never take its KeyboardInterrupt."""
+    out = child(scenario)
+    assert_interrupted(out)
+    assert out["other_raised"] == []
+    assert out["other_calls"] > 100, "the other thread hardly ran"
 
 
 @pytest.mark.parametrize("scenario", scenarios("int_mirror_accept"))
@@ -321,3 +333,27 @@ def test_cli_client_blocked_in_recv_exits_130_at_sigint() -> None:
     assert result["seconds"] < LATENCY, result
     assert "Bytes Sent: 14" in result["stdout"]
 
+
+
+def test_a_pending_exception_is_raised_by_its_own_thread_only(wsa: ws.WSADATA) -> None:
+    """The routing rule itself: the exception a handler raised during one
+    thread's call is raised by that thread's layer, and a call of another
+    thread that ends meanwhile leaves it where it is."""
+    from portsock import _signals
+
+    c, s = connected_pair()
+    assert ws.ioctlsocket(c, ws.FIONBIO, 1) == 0
+    mine, theirs = RuntimeError("this thread's"), RuntimeError("another thread's")
+    try:
+        _signals.pending = (threading.get_ident() + 1, theirs)
+        assert ws.recv(c, bytearray(4), 4, 0) == ws.SOCKET_ERROR   # would block: a plain failure
+        assert ws.WSAGetLastError() == ws.WSAEWOULDBLOCK
+        assert _signals.pending == (threading.get_ident() + 1, theirs)
+        _signals.pending = (threading.get_ident(), mine)
+        with pytest.raises(RuntimeError, match="this thread's"):
+            ws.recv(c, bytearray(4), 4, 0)
+        assert _signals.pending is None
+    finally:
+        _signals.pending = None
+        ws.closesocket(c)
+        ws.closesocket(s)

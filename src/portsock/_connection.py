@@ -247,7 +247,9 @@ class Connection:
         buf = _input(data)
         n = min(len(buf), _INT_MAX)
         ret = lib.ps_send(self._live_handle("send"), buf, n, flags)
-        if ret < 0 or _signals.pending is not None:   # a signal can stop a send part way
+        if _signals.pending is not None:   # a signal can stop a send part way
+            _signals.raise_pending()
+        if ret < 0:
             raise self._error("send")
         return int(ret)
 
@@ -381,7 +383,7 @@ class Connection:
         leaves the connection open (the core left the socket open and
         half-closed) with what was received kept for the next disconnect();
         any other failure closes it."""
-        if _signals.pending is not None:
+        if _signals.stopped():
             self._received_before = received
             self._discarded_before = discarded
             with self._lock:

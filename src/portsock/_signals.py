@@ -10,20 +10,23 @@ exception with ``raise_pending()`` instead of reporting the code.
 
 Only the main thread runs handlers, so only a call in the main thread is ever
 stopped, and ``pending`` is only ever set during that thread's one call in
-progress: checking it right after each blocking call is enough.
+progress: checking it right after each blocking call is enough. It names the
+thread, so that another thread's call that ends meanwhile leaves it alone.
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+import threading
 from types import TracebackType
-from typing import NoReturn, Optional, Type
+from typing import NoReturn, Optional, Tuple, Type
 
 from ._core import ffi, lib
 
-# The exception a signal handler raised during the current blocking call.
-pending: Optional[BaseException] = None
+# (the thread, the exception) of the blocking call a signal handler's
+# exception stopped, until that call's layer raises it.
+pending: Optional[Tuple[int, BaseException]] = None
 
 
 def _run_handlers() -> None:
@@ -35,7 +38,7 @@ def _run_handlers() -> None:
 
 def _keep(exc: BaseException) -> int:
     global pending
-    pending = exc
+    pending = (threading.get_ident(), exc)
     return 1
 
 
@@ -53,11 +56,23 @@ def ps_py_signal_hook() -> int:
     return 0
 
 
-def raise_pending() -> NoReturn:
-    """Raises the exception a handler raised during the call that just ended."""
+def stopped() -> bool:
+    """Whether a handler's exception stopped this thread's call that just ended."""
+    kept = pending
+    return kept is not None and kept[0] == threading.get_ident()
+
+
+def raise_pending() -> None:
+    """Raises the exception a handler raised during this thread's call that
+    just ended; returns if there is none (``pending`` is another thread's)."""
+    if stopped():
+        _raise_kept()
+
+
+def _raise_kept() -> NoReturn:
     global pending
-    exc, pending = pending, None
-    assert exc is not None
+    assert pending is not None
+    exc, pending = pending[1], None
     raise exc
 
 
