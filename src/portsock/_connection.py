@@ -14,7 +14,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, overload
 
-from portsock import winsock as _ws
+from portsock import _args, winsock as _ws
 from portsock._core import ffi, lib
 from portsock._errors import WinsockError, describe, error_for
 
@@ -31,7 +31,7 @@ _LARGEST_DRAIN = 16 << 20
 # How long leaving a `with` block may wait for the peer's FIN when the
 # connection has no timeout of its own.
 DEFAULT_EXIT_TIMEOUT = 30.0
-_INT_MAX = (1 << 31) - 1
+_INT_MAX = _args.INT_MAX
 _INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
 # Drain buffers need no zeroing: the core writes every byte Python reads.
 _new_buffer = ffi.new_allocator(should_clear_after_alloc=False)
@@ -40,7 +40,7 @@ _WSADATA = ffi.new("ps_wsadata *")
 
 # FIONBIO as the `long` ioctlsocket takes: Windows' value has the top bit set
 # and its long is 32 bits, so it is negative there, as it is in C.
-_FIONBIO: int = _ws._c_long(lib.FIONBIO, "cmd")  # type: ignore[assignment]
+_FIONBIO: int = _args.c_long(lib.FIONBIO, "cmd")  # type: ignore[assignment]
 
 Timeout = Optional[float]
 
@@ -65,7 +65,7 @@ _RECV_CAP = 4 << 20
 def _flags(flags: Any, function: str) -> int:
     """flags as C's int receives them; one that no int holds is the Winsock
     error it would be (WSAEOPNOTSUPP)."""
-    value = _ws._c_int(flags, "flags")
+    value = _args.c_int(flags, "flags")
     if value is None:
         raise error_for(_ws.WSAEOPNOTSUPP, function, "flags out of range: %r" % (flags,))
     return value
@@ -106,7 +106,7 @@ class Session:
     def __exit__(self, *exc: Any) -> None:
         if self._entered:
             self._entered -= 1
-            lib.ps_cleanup()
+            _ws.WSACleanup()   # traced, as WSAStartup on entry is
 
     def __repr__(self) -> str:
         return "<portsock.Session %s>" % ("active" if self._entered else "inactive")
@@ -240,7 +240,7 @@ class Connection:
     def send(self, data: ReadableBuffer, flags: int = 0) -> int:
         """Sends some of data; returns how many bytes went out."""
         flags = _flags(flags, "send")
-        buf = _input(data)
+        buf = _args.input_buffer(data, "data")
         n = min(len(buf), _INT_MAX)
         ret = lib.ps_send(self._live_handle("send"), buf, n, flags)
         if ret < 0:
@@ -254,7 +254,7 @@ class Connection:
         if type(data) is bytes:
             buf, size = data, len(data)   # cffi passes bytes as a pointer to their contents, no copy
         else:
-            buf = _input(data)
+            buf = _args.input_buffer(data, "data")
             size = len(buf)
         handle = self._live_handle("sendall")
         sent = ffi.new("size_t *")
@@ -463,15 +463,6 @@ class Connection:
         return ffi.string(text).decode("ascii"), _ws.ntohs(view.port)
 
 
-def _input(data: ReadableBuffer) -> CData:
-    if isinstance(data, str):
-        raise TypeError("a bytes-like object is required, not 'str'")
-    try:
-        return ffi.from_buffer(data)
-    except TypeError:
-        raise TypeError("a bytes-like object is required, not %r" % type(data).__name__) from None
-
-
 # connect() and from_socket() take one WSAStartup reference for the process, the
 # first time, and keep it: a Connection costs no startup or cleanup of its own.
 _implicit_started = False
@@ -498,7 +489,7 @@ def _restart() -> None:
     at the same time take one reference between them."""
     global _implicit_started
     with _startup_lock:
-        if _ws._not_started():
+        if _args.not_started():
             code = lib.ps_startup(0x0202, _WSADATA)
             if code != 0:
                 raise error_for(code, "WSAStartup")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
-from portsock import _trace
+from portsock import _args, _trace
 from portsock._core import ffi, lib
 from portsock._trace import Trace as Trace, _recorders, trace as trace
 
@@ -149,10 +149,17 @@ WSATRY_AGAIN: int = lib.PS_WSATRY_AGAIN
 WSANO_RECOVERY: int = lib.PS_WSANO_RECOVERY
 WSANO_DATA: int = lib.PS_WSANO_DATA
 
-_INT_MIN = -(1 << 31)
-_INT_MAX = (1 << 31) - 1
-_LONG_BITS = ffi.sizeof("long") * 8
-_SOCKET_MAX = (1 << (ffi.sizeof("ps_socket") * 8)) - 1
+# The C-type conversions and the startup question are shared with the Pythonic
+# layer (portsock._args); the mirror keeps its own names for them.
+_INT_MIN = _args.INT_MIN
+_INT_MAX = _args.INT_MAX
+_SOCKET_MAX = _args.SOCKET_MAX
+_check_int = _args.check_int
+_c_int = _args.c_int
+_c_long = _args.c_long
+_handle_code = _args.handle_code
+_not_started = _args.not_started
+_input_buffer = _args.input_buffer
 # The largest option or address buffer the mirror hands to C.
 _MAX_OPTLEN = 1 << 16
 # The builtins, for the functions whose parameters shadow them (len, type).
@@ -163,34 +170,6 @@ _type = type
 # --------------------------------------------------------------------------
 # Argument checks: a wrong type is a TypeError; a value that C would accept
 # becomes what C would see, and one it could not hold is the error return.
-
-def _check_int(value: object, name: str) -> int:
-    if not isinstance(value, int):
-        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
-    return value
-
-
-def _c_int(value: object, name: str) -> Optional[int]:
-    """The int C receives for an `int` parameter: values up to 0xffffffff wrap
-    as they do in C (0xdeadbeef is negative), larger ones are None."""
-    value = _check_int(value, name)
-    if _INT_MIN <= value <= _INT_MAX:
-        return value
-    if _INT_MAX < value <= 0xFFFFFFFF:
-        return value - (1 << 32)
-    return None
-
-
-def _c_long(value: object, name: str) -> Optional[int]:
-    value = _check_int(value, name)
-    lo = -(1 << (_LONG_BITS - 1))
-    hi = (1 << (_LONG_BITS - 1)) - 1
-    if lo <= value <= hi:
-        return value
-    if hi < value < (1 << _LONG_BITS):
-        return value - (1 << _LONG_BITS)
-    return None
-
 
 def _handle(s: object) -> int:
     """The SOCKET C receives: negative values wrap as they do in C (-1 is
@@ -209,38 +188,14 @@ def _error(code: int, ret: int = SOCKET_ERROR) -> int:
     return ret
 
 
-def _handle_code(h: int) -> int:
-    """WSANOTINITIALISED or WSAENOTSOCK when the socket layer or the handle is
-    wrong, else 0: what C reports before it looks at any other argument."""
-    if lib.ps_getsockname(h, ffi.NULL, ffi.NULL) == 0:
-        return 0
-    code = int(lib.ps_last_error())
-    return code if code in (WSANOTINITIALISED, WSAENOTSOCK) else 0
-
-
 def _fail(h: int, code: int, ret: int = SOCKET_ERROR) -> int:
     """Fails a call on handle h that the mirror rejects before C (an argument C
     could not be given): with code, unless the handle is wrong first."""
     return _error(_handle_code(h) or code, ret)
 
 
-def _not_started() -> bool:
-    return _handle_code(INVALID_SOCKET) == WSANOTINITIALISED
-
-
 def _buffer_size(buf: Any) -> int:
     return memoryview(buf).nbytes
-
-
-def _input_buffer(buf: Any, name: str) -> Any:
-    if isinstance(buf, str):
-        raise TypeError("%s must be a bytes-like object, not str" % name)
-    try:
-        return ffi.from_buffer(buf)
-    except (TypeError, BufferError):
-        # BufferError: a non-contiguous view, which no C pointer can describe.
-        raise TypeError("%s must be a contiguous bytes-like object, not %s"
-                        % (name, type(buf).__name__)) from None
 
 
 def _output_buffer(buf: Any, name: str) -> Any:
