@@ -61,3 +61,12 @@ def test_bad_input(case: Case, outcomes: Dict[str, Dict[str, Any]]) -> None:
     # Whatever the outcome, the process survived and ended on its own.
     assert result["status"] == 0, "child %s: %r" % (result["status"], result.get("stderr"))
     assert result["ok"], "expected %r, got %r" % (case.expected, result["got"])
+
+
+def test_no_case_ends_in_an_overflow_attribute_or_raw_cffi_error(outcomes: Dict[str, Dict[str, Any]]) -> None:
+    """Wrong types are TypeError and out-of-range values ValueError (or the
+    Winsock error return): never what leaks from a conversion inside."""
+    leaked = {name: got for name, result in outcomes.items() for got in [result.get("got") or {}]
+              if got.get("raised") in ("OverflowError", "AttributeError")
+              or "ctype" in got.get("message", "") or "cdata" in got.get("message", "")}
+    assert not leaked

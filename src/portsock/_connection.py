@@ -305,6 +305,8 @@ class Connection:
 
     def shutdown(self, how: int) -> None:
         """shutdown(SD_RECEIVE, SD_SEND or SD_BOTH), with Winsock's rules."""
+        if isinstance(how, bool) or not isinstance(how, int):
+            raise TypeError("how must be an int (SD_RECEIVE, SD_SEND or SD_BOTH), not %s" % type(how).__name__)
         if how not in (_ws.SD_RECEIVE, _ws.SD_SEND, _ws.SD_BOTH):
             raise ValueError("how must be SD_RECEIVE, SD_SEND or SD_BOTH")
         if lib.ps_shutdown(self._live_handle("shutdown"), how) != 0:

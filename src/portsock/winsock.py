@@ -21,7 +21,7 @@ the C headers here give them; the error codes are Winsock's everywhere.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
 
 from portsock import _args, _trace
 from portsock._core import ffi, lib
@@ -357,6 +357,24 @@ class in6_addr:
         self.s6_addr = bytearray(raw[:16])
 
 
+def _u16(value: object, name: str) -> int:
+    """A u_short field (ADDRESS_FAMILY): TypeError for a non-int, ValueError
+    outside 0..0xFFFF."""
+    value = _check_int(value, name)
+    if not 0 <= value <= 0xFFFF:
+        raise ValueError("%s must be 0..0xFFFF, not %d" % (name, value))
+    return value
+
+
+_T = TypeVar("_T")
+
+
+def _typed(value: object, cls: Type[_T], name: str) -> _T:
+    if not isinstance(value, cls):
+        raise TypeError("%s must be an %s, not %s" % (name, cls.__name__, type(value).__name__))
+    return value
+
+
 class sockaddr_in:
     """SOCKADDR_IN. sin_port is in network byte order, as in C: htons(port)."""
 
@@ -364,9 +382,9 @@ class sockaddr_in:
     _family = AF_INET
 
     def __init__(self, sin_family: int = 0, sin_port: int = 0, sin_addr: Optional[in_addr] = None) -> None:
-        self.sin_family = _check_int(sin_family, "sin_family")
+        self.sin_family = _u16(sin_family, "sin_family")
         self.sin_port = _check_int(sin_port, "sin_port")
-        self.sin_addr = sin_addr if sin_addr is not None else in_addr()
+        self.sin_addr = _typed(sin_addr, in_addr, "sin_addr") if sin_addr is not None else in_addr()
         self.sin_zero = bytes(8)
         # (the fields, the native bytes) of a sockaddr decoded from C: reused
         # by connect, bind and sendto while the fields are unchanged.
@@ -376,11 +394,11 @@ class sockaddr_in:
         return (self.sin_family, self.sin_port, self.sin_addr.s_addr)
 
     def _view(self, view: Any) -> None:
-        view.family = self.sin_family
-        view.port = self.sin_port & 0xFFFF
+        view.family = _u16(self.sin_family, "sin_family")
+        view.port = _check_int(self.sin_port, "sin_port") & 0xFFFF
         view.flowinfo = 0
         view.scope_id = 0
-        ffi.memmove(view.addr, self.sin_addr._bytes(), 4)
+        ffi.memmove(view.addr, _typed(self.sin_addr, in_addr, "sin_addr")._bytes(), 4)
 
     def _load(self, view: Any) -> None:
         self.sin_family = view.family
@@ -400,10 +418,10 @@ class sockaddr_in6:
 
     def __init__(self, sin6_family: int = 0, sin6_port: int = 0, sin6_addr: Optional[in6_addr] = None,
                  sin6_flowinfo: int = 0, sin6_scope_id: int = 0) -> None:
-        self.sin6_family = _check_int(sin6_family, "sin6_family")
+        self.sin6_family = _u16(sin6_family, "sin6_family")
         self.sin6_port = _check_int(sin6_port, "sin6_port")
         self.sin6_flowinfo = _check_int(sin6_flowinfo, "sin6_flowinfo")
-        self.sin6_addr = sin6_addr if sin6_addr is not None else in6_addr()
+        self.sin6_addr = _typed(sin6_addr, in6_addr, "sin6_addr") if sin6_addr is not None else in6_addr()
         self.sin6_scope_id = _check_int(sin6_scope_id, "sin6_scope_id")
         self._raw: Optional[Tuple[Any, bytes]] = None   # as sockaddr_in's
 
@@ -412,11 +430,11 @@ class sockaddr_in6:
                 self.sin6_scope_id)
 
     def _view(self, view: Any) -> None:
-        view.family = self.sin6_family
-        view.port = self.sin6_port & 0xFFFF
-        view.flowinfo = self.sin6_flowinfo & 0xFFFFFFFF
-        view.scope_id = self.sin6_scope_id & 0xFFFFFFFF
-        ffi.memmove(view.addr, self.sin6_addr._bytes(), 16)
+        view.family = _u16(self.sin6_family, "sin6_family")
+        view.port = _check_int(self.sin6_port, "sin6_port") & 0xFFFF
+        view.flowinfo = _check_int(self.sin6_flowinfo, "sin6_flowinfo") & 0xFFFFFFFF
+        view.scope_id = _check_int(self.sin6_scope_id, "sin6_scope_id") & 0xFFFFFFFF
+        ffi.memmove(view.addr, _typed(self.sin6_addr, in6_addr, "sin6_addr")._bytes(), 16)
 
     def _load(self, view: Any) -> None:
         self.sin6_family = view.family
@@ -759,7 +777,12 @@ def _encode_sockaddr(name: Any, namelen: int) -> Any:
         return None
     if isinstance(name, (sockaddr_in, sockaddr_in6)):
         cached = name._raw
-        if cached is not None and namelen <= _len(cached[1]) and cached[0] == name._key():
+        try:
+            key = name._key()
+        except AttributeError:
+            # A field of the wrong type (a str or None sin_addr): _view says which.
+            key = None
+        if cached is not None and namelen <= _len(cached[1]) and cached[0] == key:
             return cached[1]   # the bytes the encoder would write, as far as C reads
         view = ffi.new("ps_sockaddr_view *")
         name._view(view)
@@ -1197,4 +1220,4 @@ def ioctlsocket(s: int, cmd: int, argp: Union[int, _Scalar, None]) -> int:
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in (
-    "annotations", "Any", "List", "Optional", "Union", "ffi", "lib", "sys")]
+    "annotations", "Any", "List", "Optional", "Type", "TypeVar", "Union", "ffi", "lib", "sys")]
