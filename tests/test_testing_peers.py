@@ -85,7 +85,7 @@ def test_peer_factory_fixture(portsock_peer):
 
 
 def test_every_peer_is_listed():
-    assert sorted(PEERS) == ["close_first", "echo", "half_close_first", "reply_after_fin", "reset", "silent"]
+    assert sorted(PEERS) == ["close_first", "echo", "flood", "half_close_first", "reply_after_fin", "reset", "silent"]
 
 
 def test_pattern_is_position_dependent():

@@ -8,6 +8,7 @@ TimeoutError, ...)."""
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, ov
 
 from portsock import _args, winsock as _ws
 from portsock._core import ffi, lib
-from portsock._errors import WinsockError, describe, error_for
+from portsock._errors import ReplyTooLarge, WinsockError, describe, error_for
 
 if TYPE_CHECKING:
     import socket as _socket
@@ -31,6 +32,10 @@ _LARGEST_DRAIN = 16 << 20
 # How long leaving a `with` block may wait for the peer's FIN when the
 # connection has no timeout of its own.
 DEFAULT_EXIT_TIMEOUT = 30.0
+# The most that leaving a `with` block keeps of the peer's reply: past it, the
+# connection is reset and ReplyTooLarge raised (a flooding peer cannot exhaust
+# the client's memory).
+DEFAULT_EXIT_MAX_SIZE = 64 << 20
 _INT_MAX = _args.INT_MAX
 _INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
 # Drain buffers need no zeroing: the core writes every byte Python reads.
@@ -314,11 +319,20 @@ class Connection:
 
     # -- the end of the lifecycle ----------------------------------------------
 
-    def disconnect(self, timeout: Timeout = None, *, discard: bool = False) -> bytes:
+    def disconnect(self, timeout: Timeout = None, *, discard: bool = False,
+                   max_size: Optional[int] = None) -> bytes:
         """The graceful disconnect: shutdown(SD_SEND), receive until the peer's
         FIN, close; returns everything received. With a timeout (or the
         connection's own), TimeoutError when the peer has not closed by then;
         the connection is closed in every case.
+
+        max_size bounds the reply: a peer that sends more than max_size bytes
+        before its FIN gets a reset (it is misbehaving) and ReplyTooLarge
+        (winerror WSAEMSGSIZE) is raised, holding the first max_size bytes.
+        Memory stays within max_size plus one receive buffer. None: no bound.
+
+        Every WinsockError it raises carries ``partial``: what was received
+        before it (bytes; with discard=True, their count).
 
         With discard=True the reply is received and dropped in C (as a recv
         loop into one reused buffer would): nothing is kept or allocated, b""
@@ -328,9 +342,15 @@ class Connection:
             timeout = _check_timeout(timeout)
         else:
             timeout = self._timeout
-        handle = self._take_handle("disconnect")
+        limit = _check_max_size(max_size)
+        if discard and limit is not None:
+            raise ValueError("max_size bounds a reply that is kept; discard=True keeps none")
+        try:
+            handle = self._take_handle("disconnect")
+        except WinsockError as error:
+            error.partial = 0 if discard else b""  # type: ignore[attr-defined]
+            raise
         deadline = None if timeout is None else time.monotonic() + timeout
-        got = ffi.new("size_t *")
         try:
             if timeout == 0:
                 # Blocking again, with no time to wait: what has arrived is
@@ -339,36 +359,46 @@ class Connection:
             if discard:
                 # The core's discard mode (buf NULL, cap 0): 0 at the FIN, or
                 # -1; the socket is closed either way.
+                got = ffi.new("size_t *")
                 ret = lib.ps_disconnect(handle, ffi.NULL, 0, got, _remaining_ms(deadline))
                 self.discarded = int(got[0])
                 if ret < 0:
-                    raise self._error("disconnect")
+                    raise self._error("disconnect", partial=self.discarded)
                 return b""
-            # 0: the FIN came and the socket is closed; 1: the buffer filled
-            # first and the socket is open; -1: failed, and closed.
-            size = _FIRST_DRAIN
-            buf = _new_buffer("char[]", size)
-            ret = lib.ps_disconnect(handle, buf, size, got, _remaining_ms(deadline))
+            # ps_disconnect closes the socket at the FIN and on failure; while
+            # its buffer fills, the socket stays open for ps_drain.
+            ret, data, code, still_open = _receive(handle, lib.ps_disconnect, limit, deadline)
+            if ret == 1:
+                _reset(handle)
+                assert limit is not None
+                raise ReplyTooLarge(data, limit, "disconnect")
+            if still_open:
+                lib.ps_closesocket(handle)
             if ret == 0:
-                return ffi.unpack(buf, got[0])   # the whole reply in one buffer: one copy
-            chunks: List[bytes] = [ffi.unpack(buf, got[0])]
-            while ret == 1:
-                if size < _LARGEST_DRAIN:
-                    # Larger buffers while the reply grows; the largest is reused.
-                    size = min(size * 4, _LARGEST_DRAIN)
-                    buf = _new_buffer("char[]", size)
-                ret = lib.ps_drain(handle, buf, size, got, _remaining_ms(deadline))
-                chunks.append(ffi.unpack(buf, got[0]))
-                if ret != 1:
-                    error = self._error("disconnect") if ret < 0 else None
-                    lib.ps_closesocket(handle)
-                    if error is not None:
-                        raise error
-            if ret < 0:
-                raise self._error("disconnect")
+                return data
+            raise self._error("disconnect", code, partial=data)
         finally:
             self._handle_released()
-        return b"".join(chunks)
+
+    def recv_until_fin(self, *, max_size: Optional[int] = None) -> bytes:
+        """Receives everything up to the peer's FIN and returns it: the server's
+        step "read the whole request" (the client half-closed). The connection
+        stays open, for the reply and disconnect(). The connection's timeout
+        bounds the whole call (TimeoutError).
+
+        Past max_size bytes, ReplyTooLarge (winerror WSAEMSGSIZE) holding the
+        first max_size bytes; the connection stays open (abort() it, or
+        disconnect()). Every WinsockError it raises carries ``partial``."""
+        limit = _check_max_size(max_size)
+        timeout = self._timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ret, data, code, _ = _receive(self._live_handle("recv_until_fin"), lib.ps_drain, limit, deadline)
+        if ret == 0:
+            return data
+        if ret == 1:
+            assert limit is not None
+            raise ReplyTooLarge(data, limit, "recv_until_fin")
+        raise self._error("recv_until_fin", code, partial=data)
 
     def abort(self) -> None:
         """Closes abortively: SO_LINGER {1, 0}, so the peer sees a reset."""
@@ -376,9 +406,7 @@ class Connection:
         if handle is None:
             return
         try:
-            linger = ffi.new("unsigned short[2]", [1, 0])
-            lib.ps_setsockopt(handle, lib.SOL_SOCKET, lib.SO_LINGER, linger, 4)
-            lib.ps_closesocket(handle)
+            _reset(handle)
         finally:
             self._handle_released()
 
@@ -407,13 +435,13 @@ class Connection:
         if self._closed:
             return
         timeout = self._timeout if self._timeout else DEFAULT_EXIT_TIMEOUT
-        if exc_type is None:
-            self.drained = self.disconnect(timeout)
-            return
         try:
-            self.drained = self.disconnect(timeout)
-        except OSError:
-            pass  # the block's own exception is the one that matters
+            self.drained = self.disconnect(timeout, max_size=DEFAULT_EXIT_MAX_SIZE)
+        except WinsockError as error:
+            self.drained = getattr(error, "partial", b"")
+            if exc_type is None:
+                raise
+            # else the block's own exception is the one that matters
 
     def __del__(self) -> None:
         if getattr(self, "_needs_close", False):
@@ -446,11 +474,18 @@ class Connection:
         """A disconnect() or abort() that took the handle is done with it."""
         self._needs_close = False
 
-    def _error(self, function: str) -> WinsockError:
-        code = int(lib.ps_last_error())
+    def _error(self, function: str, code: Optional[int] = None, partial: Any = None) -> WinsockError:
+        """The exception for a failed call on this connection (the last error,
+        or code), with ``partial`` attached when given."""
+        if code is None:
+            code = int(lib.ps_last_error())
         if code == _ws.WSAEINTR:
-            return error_for(code, function, "the connection was closed while %s was waiting" % function)
-        return error_for(code, function)
+            error = error_for(code, function, "the connection was closed while %s was waiting" % function)
+        else:
+            error = error_for(code, function)
+        if partial is not None:
+            error.partial = partial  # type: ignore[attr-defined]
+        return error
 
     def _address(self, getter: Callable[[int, CData, CData], int]) -> Optional[Tuple[str, int]]:
         buf = ffi.new("char[128]")
@@ -463,6 +498,62 @@ class Connection:
         text = ffi.new("char[64]")
         lib.ps_inet_ntop(view.family, view.addr, text, 64)
         return ffi.string(text).decode("ascii"), _ws.ntohs(view.port)
+
+
+def _check_max_size(max_size: Any) -> Optional[int]:
+    if max_size is None:
+        return None
+    if isinstance(max_size, bool) or not isinstance(max_size, int):
+        raise TypeError("max_size must be an int or None, not %s" % type(max_size).__name__)
+    if max_size < 0:
+        raise ValueError("max_size must be non-negative")
+    return max_size
+
+
+def _receive(handle: int, first: Callable[[int, CData, int, CData, int], int], limit: Optional[int],
+             deadline: Optional[float]) -> Tuple[int, bytes, int, bool]:
+    """Receives until the peer's FIN: `first` (ps_disconnect or ps_drain) fills
+    the first buffer, ps_drain the next ones. Returns (0, the bytes, 0, ...) at
+    the FIN; (1, the first `limit` bytes, 0, ...) once more than limit arrived;
+    (-1, the bytes received before, the Winsock code, ...) on failure. The last
+    item says whether ps_drain ran (after ps_disconnect: the socket is open).
+
+    The bytes go into one io.BytesIO (its getvalue() is the buffer itself, not
+    a copy), through one reused receive buffer of at most _LARGEST_DRAIN bytes:
+    what is held is the reply plus that buffer, and never more than limit + 1
+    bytes of reply."""
+    got = ffi.new("size_t *")
+    size = _FIRST_DRAIN if limit is None else min(_FIRST_DRAIN, limit + 1)
+    buf = _new_buffer("char[]", size)
+    ret = first(handle, buf, size, got, _remaining_ms(deadline))
+    if ret == 0:
+        return 0, ffi.unpack(buf, got[0]), 0, False   # the whole reply in one buffer: one copy
+    if ret < 0:
+        return -1, ffi.unpack(buf, got[0]), int(lib.ps_last_error()), False
+    out = io.BytesIO()
+    out.write(ffi.buffer(buf, got[0]))
+    total = got[0]
+    while limit is None or total <= limit:
+        if size < _LARGEST_DRAIN:
+            # Larger buffers while the reply grows; the largest is reused.
+            size = min(size * 4, _LARGEST_DRAIN)
+            buf = _new_buffer("char[]", size)
+        cap = size if limit is None else min(size, limit + 1 - total)
+        ret = lib.ps_drain(handle, buf, cap, got, _remaining_ms(deadline))
+        code = int(lib.ps_last_error()) if ret < 0 else 0
+        out.write(ffi.buffer(buf, got[0]))
+        total += got[0]
+        if ret != 1:
+            return (0 if ret == 0 else -1), out.getvalue(), code, True
+    out.truncate(limit)
+    return 1, out.getvalue(), 0, True
+
+
+def _reset(handle: int) -> None:
+    """Closes abortively: SO_LINGER {1, 0}, then closesocket (the peer sees a reset)."""
+    linger = ffi.new("unsigned short[2]", [1, 0])
+    lib.ps_setsockopt(handle, lib.SOL_SOCKET, lib.SO_LINGER, linger, 4)
+    lib.ps_closesocket(handle)
 
 
 # connect() and from_socket() take one WSAStartup reference for the process, the

@@ -49,6 +49,21 @@ class WinsockError(OSError):
         return (error_for, (self._winerror, self.function, self.strerror))
 
 
+class ReplyTooLarge(WinsockError):
+    """The peer sent more than ``max_size`` bytes before its FIN
+    (Connection.disconnect, recv_until_fin): winerror WSAEMSGSIZE (10040).
+    ``partial`` holds the first max_size bytes received."""
+
+    def __init__(self, partial: bytes = b"", max_size: int = 0, function: Optional[str] = "disconnect") -> None:
+        super().__init__(lib.PS_WSAEMSGSIZE, function,
+                         "the peer sent more than max_size=%d bytes before its FIN" % max_size)
+        self.partial = partial
+        self.max_size = max_size
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.partial, self.max_size, self.function))
+
+
 def _code(code: object) -> int:
     """A Winsock code as the core takes it (a C int): TypeError for a non-int,
     ValueError for one no C int holds."""
