@@ -517,7 +517,7 @@ def test_numeric_hosts_resolve_once():
         conn = portsock.connect("127.0.0.1", peer.port, timeout=5)
         conn.sendall(b"a")
         assert conn.disconnect() == b"one"
-    assert ("127.0.0.1", peer.port, ws.AF_UNSPEC) in _connection._NUMERIC
+    assert ("127.0.0.1", peer.port, ws.AF_UNSPEC, False) in _connection._NUMERIC
     with pytest.raises(ConnectionRefusedError):   # the kept entry, nothing listening
         portsock.connect("127.0.0.1", peer.port, timeout=5)
     with EchoPeer() as peer:

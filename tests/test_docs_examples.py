@@ -51,6 +51,32 @@ def test_api_md_connection_examples_run(index):
     _with_echo_server(python_blocks("docs/api.md")[index])
 
 
+def test_api_md_server_example_serves_a_client():
+    """The Winsock complete server on Listener: run on a free port (0 for
+    27015), with portsock.connect() as its client."""
+    import threading
+
+    import portsock
+    block = [b for b in python_blocks("docs/api.md") if "create_server(" in b][0]
+    printed = []
+    listening = threading.Event()
+
+    def show(*args):
+        printed.append(" ".join(str(a) for a in args))
+        listening.set()
+
+    server = threading.Thread(target=exec, args=(compile(block.replace("27015", "0"), "docs/api.md", "exec"),
+                                                 {"print": show}), daemon=True)
+    server.start()
+    assert listening.wait(10)
+    host, port = printed[0].split()[-1].rsplit(":", 1)
+    conn = portsock.connect(host, int(port), timeout=10)
+    conn.sendall(b"this is a test")
+    assert conn.disconnect() == b"this is a test"
+    server.join(10)
+    assert printed[1:] == ["Bytes received: 14", "Bytes sent: 14"]
+
+
 def test_readme_trace_example_prints_what_it_says():
     block = [b for b in python_blocks("README.md") if "ws.trace()" in b and "print(" in b][0]
     shown = [line[2:] for line in block.splitlines() if line.startswith("# {")]

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, overload
 
 from portsock import _args, winsock as _ws
 from portsock._core import ffi, lib
@@ -72,7 +72,7 @@ def _flags(flags: Any, function: str) -> int:
     error it would be (WSAEOPNOTSUPP)."""
     value = _args.c_int(flags, "flags")
     if value is None:
-        raise error_for(_ws.WSAEOPNOTSUPP, function, "flags out of range: %r" % (flags,))
+        raise _error(function, _ws.WSAEOPNOTSUPP, "flags out of range: %r" % (flags,))
     return value
 
 
@@ -103,7 +103,7 @@ class Session:
         data = _ws.WSADATA()
         code = _ws.WSAStartup(_ws.MAKEWORD(*self.version), data)
         if code != 0:
-            raise error_for(code, "WSAStartup")
+            raise _error("WSAStartup", code)
         self.data = data
         self._entered += 1
         return self
@@ -117,12 +117,64 @@ class Session:
         return "<portsock.Session %s>" % ("active" if self._entered else "inactive")
 
 
-class Connection:
+class _Socket:
+    """What a Connection and a Listener share: a handle of the core, its state and timeout."""
+
+    _handle: int
+    _closed: bool
+    _timeout: Timeout
+    _kind = "socket"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def fileno(self) -> int:
+        """The OS descriptor, for selectors and select(); -1 once closed.
+        Read readiness from it, but do all I/O through portsock."""
+        if self._closed:
+            return -1
+        return int(lib.ps_native_handle(self._handle))
+
+    def gettimeout(self) -> Timeout:
+        return self._timeout
+
+    def settimeout(self, timeout: Timeout) -> None:
+        raise NotImplementedError
+
+    def setblocking(self, flag: bool) -> None:
+        self.settimeout(None if flag else 0.0)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __del__(self) -> None:
+        if getattr(self, "_needs_close", False):
+            warnings.warn("unclosed %r" % self, ResourceWarning, stacklevel=1, source=self)
+            self.close()
+
+    def _live_handle(self, function: str) -> int:
+        if self._closed:
+            raise _error(function, _ws.WSAENOTSOCK, "the %s is closed" % self._kind)
+        return self._handle
+
+
+def _show(addr: Optional[Tuple[str, int]]) -> str:
+    """host:port for a repr ([host]:port for IPv6); ? when unknown."""
+    if addr is None:
+        return "?"
+    host = "[%s]" % addr[0] if ":" in addr[0] else addr[0]
+    return "%s:%d" % (host, addr[1])
+
+
+class Connection(_Socket):
     """A connected TCP stream with Winsock's lifecycle and Python's manners.
 
     Timeouts follow the stdlib socket: None blocks, 0 is non-blocking, a
     positive number of seconds bounds each call (sendall and disconnect as a
     whole) and raises TimeoutError (winerror WSAETIMEDOUT)."""
+
+    _kind = "connection"
 
     def __init__(self, handle: int, timeout: Timeout = None) -> None:
         """Wraps a connected handle of the core (use connect() or from_socket());
@@ -167,7 +219,7 @@ class Connection:
             _restart()
             handle = lib.ps_adopt(native)
         if handle == _INVALID_SOCKET:
-            raise error_for(int(lib.ps_last_error()), "from_socket")
+            raise _error("from_socket")
         sock.detach()
         try:
             conn = cls(handle, timeout)
@@ -182,20 +234,6 @@ class Connection:
 
     # -- state ----------------------------------------------------------------
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def fileno(self) -> int:
-        """The OS descriptor, for selectors and select(); -1 once closed.
-        Read readiness from it, but do all I/O through the Connection."""
-        if self._closed:
-            return -1
-        return int(lib.ps_native_handle(self._handle))
-
-    def gettimeout(self) -> Timeout:
-        return self._timeout
-
     def settimeout(self, timeout: Timeout) -> None:
         timeout = _check_timeout(timeout)
         handle = self._live_handle("settimeout")
@@ -207,9 +245,6 @@ class Connection:
                 or lib.ps_setsockopt(handle, lib.SOL_SOCKET, lib.SO_SNDTIMEO, ms, 4) != 0):
             raise self._error("settimeout")
         self._timeout = timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self.settimeout(None if flag else 0.0)
 
     @property
     def _names(self) -> Tuple[Optional[Tuple[str, int]], Optional[Tuple[str, int]]]:
@@ -231,14 +266,7 @@ class Connection:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         local, peer = self._names
-
-        def show(addr: Optional[Tuple[str, int]]) -> str:
-            if addr is None:
-                return "?"
-            host = "[%s]" % addr[0] if ":" in addr[0] else addr[0]
-            return "%s:%d" % (host, addr[1])
-
-        return "<portsock.Connection %s %s -> %s timeout=%r>" % (state, show(local), show(peer), self._timeout)
+        return "<portsock.Connection %s %s -> %s timeout=%r>" % (state, _show(local), _show(peer), self._timeout)
 
     # -- data -----------------------------------------------------------------
 
@@ -443,17 +471,7 @@ class Connection:
                 raise
             # else the block's own exception is the one that matters
 
-    def __del__(self) -> None:
-        if getattr(self, "_needs_close", False):
-            warnings.warn("unclosed %r" % self, ResourceWarning, stacklevel=1, source=self)
-            self.close()
-
     # -- internals --------------------------------------------------------------
-
-    def _live_handle(self, function: str) -> int:
-        if self._closed:
-            raise error_for(_ws.WSAENOTSOCK, function, "the connection is closed")
-        return self._handle
 
     @overload
     def _take_handle(self, function: str) -> int: ...
@@ -466,7 +484,7 @@ class Connection:
             if self._closed:
                 if missing_ok:
                     return None
-                raise error_for(_ws.WSAENOTSOCK, function, "the connection is closed")
+                raise _error(function, _ws.WSAENOTSOCK, "the connection is closed")
             self._closed = True
             return self._handle
 
@@ -479,25 +497,41 @@ class Connection:
         or code), with ``partial`` attached when given."""
         if code is None:
             code = int(lib.ps_last_error())
-        if code == _ws.WSAEINTR:
-            error = error_for(code, function, "the connection was closed while %s was waiting" % function)
-        else:
-            error = error_for(code, function)
+        message = "the connection was closed while %s was waiting" % function if code == _ws.WSAEINTR else None
+        error = _error(function, code, message)
         if partial is not None:
             error.partial = partial  # type: ignore[attr-defined]
         return error
 
     def _address(self, getter: Callable[[int, CData, CData], int]) -> Optional[Tuple[str, int]]:
-        buf = ffi.new("char[128]")
-        size = ffi.new("int *", 128)
-        if getter(self._handle, buf, size) != 0:
-            return None
-        view = ffi.new("ps_sockaddr_view *")
-        if lib.ps_sockaddr_decode(buf, size[0], view) != 0:
-            return None
-        text = ffi.new("char[64]")
-        lib.ps_inet_ntop(view.family, view.addr, text, 64)
-        return ffi.string(text).decode("ascii"), _ws.ntohs(view.port)
+        return _name_of(self._handle, getter)
+
+
+def _name_of(handle: int, getter: Callable[[int, CData, CData], int]) -> Optional[Tuple[str, int]]:
+    """(host, port) from ps_getsockname or ps_getpeername, or None."""
+    buf = ffi.new("char[128]")
+    size = ffi.new("int *", 128)
+    if getter(handle, buf, size) != 0:
+        return None
+    return _decode_name(buf, size[0])
+
+
+def _decode_name(buf: CData, size: int) -> Optional[Tuple[str, int]]:
+    """(host, port) of a native sockaddr, or None."""
+    view = ffi.new("ps_sockaddr_view *")
+    if lib.ps_sockaddr_decode(buf, size, view) != 0:
+        return None
+    text = ffi.new("char[64]")
+    lib.ps_inet_ntop(view.family, view.addr, text, 64)
+    return ffi.string(text).decode("ascii"), _ws.ntohs(view.port)
+
+
+def _error(function: str, code: Optional[int] = None, message: Optional[str] = None) -> WinsockError:
+    """The exception for a failed core call: this thread's last error, or code.
+    Every error the Pythonic layer raises for a failed call is made here."""
+    if code is None:
+        code = int(lib.ps_last_error())
+    return error_for(code, function, message)
 
 
 def _check_max_size(max_size: Any) -> Optional[int]:
@@ -571,7 +605,7 @@ def _startup() -> None:
         if not _implicit_started:
             code = lib.ps_startup(0x0202, _WSADATA)
             if code != 0:
-                raise error_for(code, "WSAStartup")
+                raise _error("WSAStartup", code)
             _implicit_started = True
 
 
@@ -585,7 +619,7 @@ def _restart() -> None:
         if _args.not_started():
             code = lib.ps_startup(0x0202, _WSADATA)
             if code != 0:
-                raise error_for(code, "WSAStartup")
+                raise _error("WSAStartup", code)
         _implicit_started = True
 
 
@@ -598,52 +632,71 @@ def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.
     it, so no Session is needed. If WSACleanup calls elsewhere have since
     dropped every reference (the socket layer is stopped: WSANOTINITIALISED),
     connect() takes the reference again and tries once more."""
-    if not isinstance(host, str):
-        raise TypeError("host must be a str, not %s" % type(host).__name__)
-    if "\0" in host:
-        raise ValueError("host must not contain NUL characters")
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise TypeError("port must be an int, not %s" % type(port).__name__)
-    if not 0 <= port <= 65535:
-        raise ValueError("port must be 0-65535, not %d" % port)
+    _check_host_port(host, port)
     if family not in (_ws.AF_UNSPEC, _ws.AF_INET, _ws.AF_INET6):
         raise ValueError("family must be AF_UNSPEC, AF_INET or AF_INET6")
     if timeout is not None:
         timeout = _check_timeout(timeout)
+    return _started(lambda: _connect_any(host, port, timeout, family))
+
+
+def _check_host_port(host: Any, port: Any, what: str = "host") -> None:
+    if not isinstance(host, str):
+        raise TypeError("%s must be a str, not %s" % (what, type(host).__name__))
+    if "\0" in host:
+        raise ValueError("%s must not contain NUL characters" % what)
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError("port must be an int, not %s" % type(port).__name__)
+    if not 0 <= port <= 65535:
+        raise ValueError("port must be 0-65535, not %d" % port)
+
+
+_R = TypeVar("_R")
+
+
+def _started(call: Callable[[], _R]) -> _R:
+    """call() with the implicit startup reference taken; once more after taking
+    it again if WSACleanup calls elsewhere dropped it (WSANOTINITIALISED)."""
     _startup()
     try:
-        return _connect_any(host, port, timeout, family)
+        return call()
     except WinsockError as error:
         if error.winerror != _ws.WSANOTINITIALISED:
             raise
     _restart()
-    return _connect_any(host, port, timeout, family)
+    return call()
 
 
 # A numeric host ("127.0.0.1", "::1") resolves to the same addresses every
 # time: its getaddrinfo entries are kept, so connecting again needs no
 # resolver call. Names are resolved on every connect().
 _Entry = Tuple[int, int, int, "CData", int]   # family, socktype, protocol, sockaddr, its length
-_NUMERIC: Dict[Tuple[str, int, int], List[_Entry]] = {}
+_NUMERIC: Dict[Tuple[str, int, int, bool], List[_Entry]] = {}
 _NUMERIC_MAX = 256
 
 
-def _addresses(host: str, port: int, family: int) -> List[_Entry]:
-    """getaddrinfo's entries for a TCP connection to host:port, in order."""
-    key = (host, port, family)
+def _addresses(host: str, port: int, family: int, passive: bool = False) -> List[_Entry]:
+    """getaddrinfo's entries for a TCP connection to host:port, in order; with
+    passive, the addresses to bind (AI_PASSIVE: "" is every interface)."""
+    key = (host, port, family, passive)
     found = _NUMERIC.get(key)
     if found is not None:
         return found
     res = ffi.new("struct addrinfo **")
-    node, service = _encode_host(host), str(port).encode()
+    node: Any = _encode_host(host)
+    service = str(port).encode()
+    flags = lib.AI_PASSIVE if passive else 0
+    if passive and not host:
+        node = ffi.NULL   # the wildcard address of the family
     # AI_NUMERICHOST first: it fails at once for a name, and a success says
     # the entries may be kept.
-    numeric = lib.ps_getaddrinfo_hints(node, service, 1, lib.AI_NUMERICHOST, family, lib.SOCK_STREAM,
+    numeric = lib.ps_getaddrinfo_hints(node, service, 1, flags | lib.AI_NUMERICHOST, family, lib.SOCK_STREAM,
                                        lib.IPPROTO_TCP, res) == 0
     if not numeric:
-        code = int(lib.ps_getaddrinfo_hints(node, service, 1, 0, family, lib.SOCK_STREAM, lib.IPPROTO_TCP, res))
+        code = int(lib.ps_getaddrinfo_hints(node, service, 1, flags, family, lib.SOCK_STREAM, lib.IPPROTO_TCP,
+                                            res))
         if code != 0:
-            raise error_for(code, "getaddrinfo", "%s (%s:%d)" % (describe(code), host, port))
+            raise _error("getaddrinfo", code, "%s (%s:%d)" % (describe(code), host, port))
     entries: List[_Entry] = []
     view = ffi.new("ps_addrinfo_view *")
     try:
@@ -670,12 +723,12 @@ def _connect_any(host: str, port: int, timeout: Timeout, family: int) -> Connect
     for af, socktype, protocol, addr, addrlen in _addresses(host, port, family):
         handle = lib.ps_socket_open(af, socktype, protocol)
         if handle == _INVALID_SOCKET:
-            last = error_for(int(lib.ps_last_error()), "socket")
+            last = _error("socket")
             if last.winerror == _ws.WSANOTINITIALISED:
                 break   # no address can do better
             continue
         if lib.ps_connect_timeout(handle, addr, addrlen, ms) != 0:
-            last = error_for(int(lib.ps_last_error()), "connect")
+            last = _error("connect")
             lib.ps_closesocket(handle)
             continue
         try:
