@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import threading
 import time
 import warnings
@@ -345,6 +346,72 @@ class Connection(_Socket):
         if lib.ps_shutdown(self._live_handle("shutdown"), how) != 0:
             raise self._error("shutdown")
 
+    # -- options ----------------------------------------------------------------
+
+    def setsockopt(self, level: int, optname: int, value: Any) -> None:
+        """setsockopt as the stdlib's, with Winsock's values: an int (a BOOL or a
+        DWORD, 4 bytes: SO_RCVTIMEO and SO_SNDTIMEO are milliseconds), a
+        winsock.LINGER for SO_LINGER (l_linger in seconds), or bytes-like."""
+        lv, on = _option_name(level, optname)
+        if isinstance(value, _ws.LINGER):
+            fields = (_args.check_int(value.l_onoff, "l_onoff"), _args.check_int(value.l_linger, "l_linger"))
+            if not all(0 <= f <= 0xFFFF for f in fields):
+                raise ValueError("LINGER fields must be 0..0xFFFF (u_short), not %r" % (fields,))
+            cval: Any = ffi.new("unsigned short[2]", list(fields))
+            size = 4
+        elif isinstance(value, int):
+            if not _args.INT_MIN <= value <= 0xFFFFFFFF:
+                raise ValueError("an option value must fit 32 bits, not %d" % value)
+            cval = ffi.new("uint32_t *", value & 0xFFFFFFFF)
+            size = 4
+        elif value is None or isinstance(value, str):
+            raise TypeError("value must be an int, a LINGER or a bytes-like object, not %s" % type(value).__name__)
+        else:
+            cval = _args.input_buffer(value, "value")
+            size = len(cval)
+            if size > _MAX_OPTLEN:
+                raise ValueError("an option value is at most %d bytes" % _MAX_OPTLEN)
+        if lib.ps_setsockopt(self._live_handle("setsockopt"), lv, on, cval, size) != 0:
+            raise self._error("setsockopt")
+
+    def getsockopt(self, level: int, optname: int, buflen: Optional[int] = None) -> Any:
+        """getsockopt as the stdlib's: without buflen, the option as a C int
+        (a winsock.LINGER for SO_LINGER; SO_RCVTIMEO and SO_SNDTIMEO in
+        milliseconds); with buflen (1..1024), its raw bytes."""
+        lv, on = _option_name(level, optname)
+        if buflen is not None:
+            buflen = _args.check_int(buflen, "buflen")
+            if not 1 <= buflen <= 1024:
+                raise ValueError("buflen must be 1..1024, not %d" % buflen)
+        size = ffi.new("int *", 4 if buflen is None else buflen)
+        cval = ffi.new("char[]", size[0])
+        if lib.ps_getsockopt(self._live_handle("getsockopt"), lv, on, cval, size) != 0:
+            raise self._error("getsockopt")
+        raw = ffi.buffer(cval, size[0])[:]
+        if buflen is not None:
+            return raw
+        if lv == lib.SOL_SOCKET and on == lib.SO_LINGER:
+            return _ws.LINGER(int.from_bytes(raw[0:2], sys.byteorder), int.from_bytes(raw[2:4], sys.byteorder))
+        return int.from_bytes(raw.ljust(4, b"\0")[:4], sys.byteorder, signed=True)
+
+    @property
+    def nodelay(self) -> bool:
+        """TCP_NODELAY: True sends small writes at once (no Nagle delay)."""
+        return bool(self.getsockopt(lib.IPPROTO_TCP, lib.TCP_NODELAY))
+
+    @nodelay.setter
+    def nodelay(self, on: bool) -> None:
+        self.setsockopt(lib.IPPROTO_TCP, lib.TCP_NODELAY, _flag(on, "nodelay"))
+
+    @property
+    def keepalive(self) -> bool:
+        """SO_KEEPALIVE: the system probes an idle connection."""
+        return bool(self.getsockopt(lib.SOL_SOCKET, lib.SO_KEEPALIVE))
+
+    @keepalive.setter
+    def keepalive(self, on: bool) -> None:
+        self.setsockopt(lib.SOL_SOCKET, lib.SO_KEEPALIVE, _flag(on, "keepalive"))
+
     # -- the end of the lifecycle ----------------------------------------------
 
     def disconnect(self, timeout: Timeout = None, *, discard: bool = False,
@@ -534,6 +601,24 @@ def _error(function: str, code: Optional[int] = None, message: Optional[str] = N
     return error_for(code, function, message)
 
 
+# The largest option value setsockopt hands to the core (the mirror's bound).
+_MAX_OPTLEN = 1 << 16
+
+
+def _option_name(level: Any, optname: Any) -> Tuple[int, int]:
+    """level and optname as the C ints the core takes (TypeError, ValueError)."""
+    names = (_args.c_int(level, "level"), _args.c_int(optname, "optname"))
+    if names[0] is None or names[1] is None:
+        raise ValueError("level and optname must fit a C int, not %r, %r" % (level, optname))
+    return names[0], names[1]
+
+
+def _flag(on: Any, name: str) -> int:
+    if not isinstance(on, int):
+        raise TypeError("%s must be a bool, not %s" % (name, type(on).__name__))
+    return 1 if on else 0
+
+
 def _check_max_size(max_size: Any) -> Optional[int]:
     if max_size is None:
         return None
@@ -623,10 +708,17 @@ def _restart() -> None:
         _implicit_started = True
 
 
-def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.AF_UNSPEC) -> Connection:
+def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.AF_UNSPEC,
+            source_address: Optional[Tuple[str, int]] = None) -> Connection:
     """Connects to host:port over TCP, trying each address getaddrinfo gives,
-    in order, as Winsock's sample client does. Raises the last address's
-    error (ConnectionRefusedError, TimeoutError, ...) if none accepts.
+    in order, as Winsock's sample client does. The timeout applies to each
+    address, as the stdlib's create_connection does (so n addresses may take
+    n times the timeout), and then becomes the connection's. If none accepts,
+    raises the last address's error (ConnectionRefusedError, TimeoutError,
+    ...), with every address's error, in order, in its ``errors`` (and, on
+    Python 3.11+, the others as an ExceptionGroup in its __cause__).
+
+    source_address, (host, port), is bound before connecting ("" and 0: any).
 
     The first call takes one WSAStartup reference for the process and keeps
     it, so no Session is needed. If WSACleanup calls elsewhere have since
@@ -637,7 +729,11 @@ def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.
         raise ValueError("family must be AF_UNSPEC, AF_INET or AF_INET6")
     if timeout is not None:
         timeout = _check_timeout(timeout)
-    return _started(lambda: _connect_any(host, port, timeout, family))
+    if source_address is not None:
+        if not isinstance(source_address, tuple) or len(source_address) != 2:
+            raise TypeError("source_address must be a (host, port) tuple, not %r" % (source_address,))
+        _check_host_port(*source_address, what="source host")
+    return _started(lambda: _connect_any(_addresses(host, port, family), timeout, source_address))
 
 
 def _check_host_port(host: Any, port: Any, what: str = "host") -> None:
@@ -717,27 +813,50 @@ def _addresses(host: str, port: int, family: int, passive: bool = False) -> List
     return entries
 
 
-def _connect_any(host: str, port: int, timeout: Timeout, family: int) -> Connection:
-    last: Optional[WinsockError] = None
+def _connect_any(entries: List[_Entry], timeout: Timeout, source: Optional[Tuple[str, int]] = None) -> Connection:
+    """A Connection to the first of the addresses that accepts, each tried with
+    the whole timeout (as the stdlib's create_connection does). If none does,
+    the last address's error, with every address's error in ``errors``."""
+    errors: List[WinsockError] = []
     ms = _timeout_ms(timeout) if timeout else -1
-    for af, socktype, protocol, addr, addrlen in _addresses(host, port, family):
+    for af, socktype, protocol, addr, addrlen in entries:
         handle = lib.ps_socket_open(af, socktype, protocol)
         if handle == _INVALID_SOCKET:
-            last = _error("socket")
-            if last.winerror == _ws.WSANOTINITIALISED:
+            errors.append(_error("socket"))
+            if errors[-1].winerror == _ws.WSANOTINITIALISED:
                 break   # no address can do better
             continue
-        if lib.ps_connect_timeout(handle, addr, addrlen, ms) != 0:
-            last = _error("connect")
+        try:
+            if source is not None:
+                _bind_source(handle, af, source)
+            if lib.ps_connect_timeout(handle, addr, addrlen, ms) != 0:
+                raise _error("connect")
+        except WinsockError as error:
             lib.ps_closesocket(handle)
+            errors.append(error)
             continue
+        except BaseException:
+            lib.ps_closesocket(handle)
+            raise
         try:
             return Connection(handle, timeout)
         except BaseException:
             lib.ps_closesocket(handle)
             raise
-    assert last is not None
+    last = errors[-1]
+    last.errors = errors  # type: ignore[attr-defined]
+    if len(errors) > 1 and sys.version_info >= (3, 11):
+        # The others, as create_connection(all_errors=True) would raise them.
+        last.__cause__ = ExceptionGroup("%d other address(es) failed first" % (len(errors) - 1),  # noqa: F821
+                                        errors[:-1])
     raise last
+
+
+def _bind_source(handle: int, family: int, source: Tuple[str, int]) -> None:
+    """Binds a socket about to connect to source_address, (host, port), of its family."""
+    for _, _, _, addr, addrlen in _addresses(source[0], source[1], family, passive=True)[:1]:
+        if lib.ps_bind(handle, addr, addrlen) != 0:
+            raise _error("bind")
 
 
 def _encode_host(host: str) -> bytes:
