@@ -206,9 +206,14 @@ class Connection(_Socket):
     @classmethod
     def from_socket(cls, sock: _socket.socket) -> Connection:
         """Adopts a connected stdlib socket: the Connection owns it from now on
-        (the stdlib object is detached and must not be used again)."""
-        if not hasattr(sock, "detach") or not hasattr(sock, "gettimeout"):
+        (the stdlib object is detached and must not be used again).
+
+        Only a connected SOCK_STREAM socket of AF_INET or AF_INET6 is adopted;
+        anything else is a ValueError, and the stdlib socket stays attached
+        and usable."""
+        if not all(hasattr(sock, name) for name in ("detach", "gettimeout", "family", "type", "getpeername")):
             raise TypeError("from_socket() takes a socket.socket, not %s" % type(sock).__name__)
+        _check_adoptable(sock)
         timeout = sock.gettimeout()
         _startup()
         # The stdlib object lets go only once the core holds the socket: a
@@ -617,6 +622,21 @@ def _flag(on: Any, name: str) -> int:
     if not isinstance(on, int):
         raise TypeError("%s must be a bool, not %s" % (name, type(on).__name__))
     return 1 if on else 0
+
+
+def _check_adoptable(sock: _socket.socket) -> None:
+    """ValueError unless sock is a connected TCP stream over IPv4 or IPv6."""
+    if sock.fileno() < 0:
+        raise ValueError("from_socket() needs an open socket; this one is closed")
+    if int(sock.family) not in (_ws.AF_INET, _ws.AF_INET6):
+        raise ValueError("from_socket() adopts AF_INET or AF_INET6 sockets, not %r" % (sock.family,))
+    if int(sock.type) != _ws.SOCK_STREAM or sock.proto not in (0, _ws.IPPROTO_TCP):
+        raise ValueError("from_socket() adopts TCP (SOCK_STREAM) sockets, not %r" % (sock.type,))
+    try:
+        sock.getpeername()
+    except OSError:
+        raise ValueError("from_socket() adopts a connected socket; this one has no peer "
+                         "(unconnected, or listening)") from None
 
 
 def _check_max_size(max_size: Any) -> Optional[int]:
