@@ -144,7 +144,7 @@ class _Socket:
         raise NotImplementedError
 
     def setblocking(self, flag: bool) -> None:
-        self.settimeout(None if flag else 0.0)
+        self.settimeout(None if _flag(flag, "flag") else 0.0)
 
     def close(self) -> None:
         raise NotImplementedError
@@ -181,6 +181,8 @@ class Connection(_Socket):
         """Wraps a connected handle of the core (use connect() or from_socket());
         the Connection owns the handle. The socket layer stays started by the
         implicit, process-wide reference connect() and from_socket() take."""
+        if not 0 <= _args.check_int(handle, "handle") <= _args.SOCKET_MAX:
+            raise ValueError("handle must be a SOCKET of the core, not %d" % handle)
         self._handle = handle
         self._lock = threading.Lock()
         self._closed = False

@@ -103,6 +103,10 @@ class Listener(_Socket):
     _kind = "listener"
 
     def __init__(self, handle: int) -> None:
+        """Wraps a listening handle of the core (use create_server()); the
+        Listener owns it."""
+        if not 0 <= _args.check_int(handle, "handle") <= _args.SOCKET_MAX:
+            raise ValueError("handle must be a SOCKET of the core, not %d" % handle)
         self._handle = handle
         self._lock = threading.Lock()
         self._closed = False

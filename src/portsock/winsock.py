@@ -339,7 +339,11 @@ class in6_addr:
     __slots__ = ("s6_addr",)
 
     def __init__(self, s6_addr: bytes = bytes(16)) -> None:
+        if isinstance(s6_addr, (int, str)):
+            raise TypeError("s6_addr must be a bytes-like object of 16 bytes, not %s" % type(s6_addr).__name__)
         self.s6_addr = bytearray(s6_addr)
+        if len(self.s6_addr) > 16:
+            raise ValueError("s6_addr holds 16 bytes, not %d" % len(self.s6_addr))
 
     @property
     def u(self) -> in6_addr:
