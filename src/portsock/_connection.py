@@ -160,6 +160,12 @@ class _Socket:
         return self._handle
 
 
+def _check_handle(handle: Any) -> None:
+    """TypeError or ValueError unless handle is a value a SOCKET of the core can have."""
+    if not 0 <= _args.check_int(handle, "handle") <= _args.SOCKET_MAX:
+        raise ValueError("handle must be a SOCKET of the core, not %d" % handle)
+
+
 def _show(addr: Optional[Tuple[str, int]]) -> str:
     """host:port for a repr ([host]:port for IPv6); ? when unknown."""
     if addr is None:
@@ -181,8 +187,8 @@ class Connection(_Socket):
         """Wraps a connected handle of the core (use connect() or from_socket());
         the Connection owns the handle. The socket layer stays started by the
         implicit, process-wide reference connect() and from_socket() take."""
-        if not 0 <= _args.check_int(handle, "handle") <= _args.SOCKET_MAX:
-            raise ValueError("handle must be a SOCKET of the core, not %d" % handle)
+        if type(handle) is not int or not 0 <= handle <= _args.SOCKET_MAX:
+            _check_handle(handle)
         self._handle = handle
         self._lock = threading.Lock()
         self._closed = False
@@ -444,7 +450,7 @@ class Connection(_Socket):
             timeout = _check_timeout(timeout)
         else:
             timeout = self._timeout
-        limit = _check_max_size(max_size)
+        limit = None if max_size is None else _check_max_size(max_size)
         if discard and limit is not None:
             raise ValueError("max_size bounds a reply that is kept; discard=True keeps none")
         try:
@@ -469,7 +475,13 @@ class Connection(_Socket):
                 return b""
             # ps_disconnect closes the socket at the FIN and on failure; while
             # its buffer fills, the socket stays open for ps_drain.
-            ret, data, code, still_open = _receive(handle, lib.ps_disconnect, limit, deadline)
+            size = _FIRST_DRAIN if limit is None else min(_FIRST_DRAIN, limit + 1)
+            buf = _new_buffer("char[]", size)
+            got = ffi.new("size_t *")
+            ret = lib.ps_disconnect(handle, buf, size, got, _remaining_ms(deadline))
+            if ret == 0:
+                return ffi.unpack(buf, got[0])   # the whole reply in one buffer: one copy
+            ret, data, code, still_open = _receive_more(handle, ret, buf, size, got, limit, deadline)
             if ret == 1:
                 _reset(handle)
                 assert limit is not None
@@ -663,10 +675,16 @@ def _receive(handle: int, first: Callable[[int, CData, int, CData, int], int], l
     a copy), through one reused receive buffer of at most _LARGEST_DRAIN bytes:
     what is held is the reply plus that buffer, and never more than limit + 1
     bytes of reply."""
-    got = ffi.new("size_t *")
     size = _FIRST_DRAIN if limit is None else min(_FIRST_DRAIN, limit + 1)
     buf = _new_buffer("char[]", size)
-    ret = first(handle, buf, size, got, _remaining_ms(deadline))
+    got = ffi.new("size_t *")
+    return _receive_more(handle, first(handle, buf, size, got, _remaining_ms(deadline)), buf, size, got, limit,
+                         deadline)
+
+
+def _receive_more(handle: int, ret: int, buf: CData, size: int, got: CData, limit: Optional[int],
+                  deadline: Optional[float]) -> Tuple[int, bytes, int, bool]:
+    """_receive after its first call, which returned ret with got[0] bytes in buf."""
     if ret == 0:
         return 0, ffi.unpack(buf, got[0]), 0, False   # the whole reply in one buffer: one copy
     if ret < 0:
@@ -746,7 +764,8 @@ def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.
     it, so no Session is needed. If WSACleanup calls elsewhere have since
     dropped every reference (the socket layer is stopped: WSANOTINITIALISED),
     connect() takes the reference again and tries once more."""
-    _check_host_port(host, port)
+    if type(host) is not str or type(port) is not int or not 0 <= port <= 65535 or "\0" in host:
+        _check_host_port(host, port)
     if family not in (_ws.AF_UNSPEC, _ws.AF_INET, _ws.AF_INET6):
         raise ValueError("family must be AF_UNSPEC, AF_INET or AF_INET6")
     if timeout is not None:
@@ -755,7 +774,12 @@ def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.
         if not isinstance(source_address, tuple) or len(source_address) != 2:
             raise TypeError("source_address must be a (host, port) tuple, not %r" % (source_address,))
         _check_host_port(*source_address, what="source host")
-    return _started(lambda: _connect_any(_addresses(host, port, family), timeout, source_address))
+    return _started(_connect_to, host, port, family, timeout, source_address)
+
+
+def _connect_to(host: str, port: int, family: int, timeout: Timeout,
+                source: Optional[Tuple[str, int]]) -> Connection:
+    return _connect_any(_addresses(host, port, family), timeout, source)
 
 
 def _check_host_port(host: Any, port: Any, what: str = "host") -> None:
@@ -772,17 +796,18 @@ def _check_host_port(host: Any, port: Any, what: str = "host") -> None:
 _R = TypeVar("_R")
 
 
-def _started(call: Callable[[], _R]) -> _R:
-    """call() with the implicit startup reference taken; once more after taking
-    it again if WSACleanup calls elsewhere dropped it (WSANOTINITIALISED)."""
-    _startup()
+def _started(call: Callable[..., _R], *args: Any) -> _R:
+    """call(*args) with the implicit startup reference taken; once more after
+    taking it again if WSACleanup calls elsewhere dropped it (WSANOTINITIALISED)."""
+    if not _implicit_started:
+        _startup()
     try:
-        return call()
+        return call(*args)
     except WinsockError as error:
         if error.winerror != _ws.WSANOTINITIALISED:
             raise
     _restart()
-    return call()
+    return call(*args)
 
 
 # A numeric host ("127.0.0.1", "::1") resolves to the same addresses every
