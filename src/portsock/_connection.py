@@ -890,6 +890,8 @@ def _connect_any(entries: List[_Entry], timeout: Timeout, source: Optional[Tuple
         except BaseException:
             lib.ps_closesocket(handle)
             raise
+    if not errors:   # getaddrinfo gave no address at all
+        errors.append(_error("connect", _ws.WSAHOST_NOT_FOUND))
     last = errors[-1]
     last.errors = errors  # type: ignore[attr-defined]
     if len(errors) > 1 and sys.version_info >= (3, 11):
