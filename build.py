@@ -4,7 +4,29 @@ import os
 import re
 import sys
 
-from cffi import FFI
+
+def _hand_over_to_the_build_frontend():
+    """`python -m build` run in the checkout's root imports this file (the
+    current directory comes first on sys.path), not PyPA's build frontend:
+    run the frontend instead, with this directory taken off the path."""
+    import runpy
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        runpy.run_module("build", run_name="__main__", alter_sys=True)
+    except ImportError as e:
+        if getattr(e, "name", None) != "build":
+            raise
+        sys.exit("python -m build: the PyPA build frontend is not installed (pip install build). "
+                 "This build.py is portsock's cffi builder: `python build.py` compiles the extension in place.")
+    sys.exit(0)
+
+
+if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "build":
+    _hand_over_to_the_build_frontend()   # before anything needs cffi
+
+from cffi import FFI  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

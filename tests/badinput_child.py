@@ -8,6 +8,7 @@ Each case is an expression evaluated with these names bound:
     s, srv               a connected loopback TCP pair (mirror handles)
     lst                  a listening socket
     conn                 a portsock.Connection to an echo peer
+    listener             a portsock.Listener on 127.0.0.1
     big                  1 MiB of "a" (a huge host or service name)
 and the outcome it must have:
     ("ret", R, E)        returns R with WSAGetLastError() == E
@@ -185,6 +186,58 @@ CASES: List[Case] = [
     Case("wsastartup_data_wrong_type", "ws.WSAStartup(0x202, {})", ("raises", "TypeError")),
     Case("htons_str", "ws.htons('80')", ("raises", "TypeError")),
 
+    # -- the mirror's structures: a wrong type is a TypeError, a value out of range a ValueError ----
+    Case("connect_sin_family_2_40", "ws.connect(ws.socket(2, 1, 6), ws.sockaddr_in(2**40), 16)",
+         ("raises", "ValueError")),
+    Case("connect_sin_family_set_2_40",
+         "(lambda a: (setattr(a, 'sin_family', 2**40), ws.connect(ws.socket(2, 1, 6), a, 16)))(ws.sockaddr_in(2))",
+         ("raises", "ValueError")),
+    Case("connect_sin_family_negative", "ws.connect(ws.socket(2, 1, 6), ws.sockaddr_in(-1), 16)",
+         ("raises", "ValueError")),
+    Case("sockaddr_in_sin_addr_str", "ws.sockaddr_in(2, 0, '127.0.0.1')", ("raises", "TypeError")),
+    Case("connect_sin_addr_set_str",
+         "(lambda a: (setattr(a, 'sin_addr', '127.0.0.1'), ws.connect(ws.socket(2, 1, 6), a, 16)))(ws.sockaddr_in(2))",
+         ("raises", "TypeError")),
+    Case("connect_sin_addr_set_none",
+         "(lambda a: (setattr(a, 'sin_addr', None), ws.connect(ws.socket(2, 1, 6), a, 16)))(ws.sockaddr_in(2))",
+         ("raises", "TypeError")),
+    Case("bind_sin_port_str",
+         "(lambda a: (setattr(a, 'sin_port', '80'), ws.bind(ws.socket(2, 1, 6), a, 16)))(ws.sockaddr_in(2))",
+         ("raises", "TypeError")),
+    Case("connect_sin6_addr_set_str",
+         "(lambda a: (setattr(a, 'sin6_addr', '::1'), ws.connect(ws.socket(ws.AF_INET6, 1, 6), a, "
+         "ws.sizeof(a))))(ws.sockaddr_in6(ws.AF_INET6))", ("raises", "TypeError")),
+    Case("sockaddr_in6_family_2_20", "ws.sockaddr_in6(2**20)", ("raises", "ValueError")),
+    Case("sockaddr_in6_addr_bytes", "ws.sockaddr_in6(ws.AF_INET6, 0, b'\\0' * 16)", ("raises", "TypeError")),
+
+    Case("in6_addr_int", "ws.in6_addr(2**70)", ("raises", "TypeError")),
+    Case("in6_addr_str", "ws.in6_addr('::1')", ("raises", "TypeError")),
+    Case("in6_addr_17_bytes", "ws.in6_addr(bytes(17))", ("raises", "ValueError")),
+    Case("in_addr_str", "ws.in_addr('127.0.0.1')", ("raises", "TypeError")),
+    Case("linger_str", "ws.LINGER('1', 0)", ("raises", "TypeError")),
+    Case("dword_str", "ws.DWORD('5')", ("raises", "TypeError")),
+    Case("getpeername_name_str", "ws.getpeername(s, 'x', ws.c_int(16))", ("raises", "TypeError")),
+    Case("getpeername_namelen_int", "ws.getpeername(s, ws.sockaddr_in(), 16)", ("raises", "TypeError")),
+    Case("listen_backlog_str", "ws.listen(lst, '5')", ("raises", "TypeError")),
+    Case("htonl_str", "ws.htonl('1')", ("raises", "TypeError")),
+    Case("ntohs_none", "ws.ntohs(None)", ("raises", "TypeError")),
+    Case("ntohl_float", "ws.ntohl(1.5)", ("raises", "TypeError")),
+    Case("wsasetlasterror_str", "ws.WSASetLastError('10054')", ("raises", "TypeError")),
+    Case("wsasetlasterror_2_40", "ws.WSASetLastError(2**40)", (R, None, INVAL)),
+    Case("freeaddrinfo_str", "ws.freeaddrinfo('x')", ("raises", "TypeError")),
+    Case("getaddrinfo_hints_flags_str", "ws.getaddrinfo('localhost', '80', ws.addrinfo(ai_flags='x'), [])",
+         ("raises", "TypeError")),
+    Case("sizeof_int", "ws.sizeof(4)", ("raises", "TypeError")),
+    Case("makeword_str", "ws.MAKEWORD('2', 2)", ("raises", "TypeError")),
+
+    # -- errors ------------------------------------------------------------------------------------
+    Case("error_for_2_70", "portsock.error_for(2**70)", ("raises", "ValueError")),
+    Case("error_for_str", "portsock.error_for('x')", ("raises", "TypeError")),
+    Case("error_for_none", "portsock.error_for(None)", ("raises", "TypeError")),
+    Case("error_class_2_70", "portsock.error_class(-2**70)", ("raises", "ValueError")),
+    Case("error_class_float", "portsock.error_class(10054.0)", ("raises", "TypeError")),
+    Case("winsock_error_str", "portsock.WinsockError('10054')", ("raises", "TypeError")),
+
     # -- the Pythonic layer --------------------------------------------------------------------
     Case("py_connect_host_1mb", "portsock.connect(big, 80)", ("raises", "ValueError")),
     Case("py_connect_host_nul", "portsock.connect('127.0.0.1\\0x', 80)", ("raises", "ValueError")),
@@ -214,12 +267,66 @@ CASES: List[Case] = [
     Case("py_recv_into_nbytes_beyond", "conn.recv_into(bytearray(4), 5)", ("raises", "ValueError")),
     Case("py_recv_into_nbytes_negative", "conn.recv_into(bytearray(4), -1)", ("raises", "ValueError")),
     Case("py_shutdown_how_3", "conn.shutdown(3)", ("raises", "ValueError")),
-    Case("py_shutdown_how_str", "conn.shutdown('send')", ("raises", "ValueError")),
+    Case("py_shutdown_how_str", "conn.shutdown('send')", ("raises", "TypeError")),
+    Case("py_shutdown_how_float", "conn.shutdown(1.0)", ("raises", "TypeError")),
+    Case("py_shutdown_how_none", "conn.shutdown(None)", ("raises", "TypeError")),
     Case("py_settimeout_negative", "conn.settimeout(-0.5)", ("raises", "ValueError")),
     Case("py_settimeout_str", "conn.settimeout('1')", ("raises", "TypeError")),
     Case("py_disconnect_timeout_str", "conn.disconnect(timeout='1')", ("raises", "TypeError")),
     Case("py_disconnect_timeout_negative", "conn.disconnect(timeout=-1)", ("raises", "ValueError")),
     Case("py_from_socket_int", "portsock.Connection.from_socket(3)", ("raises", "TypeError")),
+    Case("py_connection_handle_str", "portsock.Connection('3')", ("raises", "TypeError")),
+    Case("py_disconnect_max_size_str", "conn.disconnect(max_size='10')", ("raises", "TypeError")),
+    Case("py_disconnect_max_size_negative", "conn.disconnect(max_size=-1)", ("raises", "ValueError")),
+    Case("py_disconnect_max_size_with_discard", "conn.disconnect(max_size=1, discard=True)",
+         ("raises", "ValueError")),
+    Case("py_recv_until_fin_max_size_float", "conn.recv_until_fin(max_size=1.5)", ("raises", "TypeError")),
+    Case("py_recv_until_fin_max_size_negative", "conn.recv_until_fin(max_size=-5)", ("raises", "ValueError")),
+    Case("py_recv_until_fin_positional", "conn.recv_until_fin(10)", ("raises", "TypeError")),
+    Case("py_setsockopt_level_str", "conn.setsockopt('6', ws.TCP_NODELAY, 1)", ("raises", "TypeError")),
+    Case("py_setsockopt_level_2_40", "conn.setsockopt(2**40, ws.TCP_NODELAY, 1)", ("raises", "ValueError")),
+    Case("py_setsockopt_value_none", "conn.setsockopt(ws.IPPROTO_TCP, ws.TCP_NODELAY, None)", ("raises", "TypeError")),
+    Case("py_setsockopt_value_str", "conn.setsockopt(ws.IPPROTO_TCP, ws.TCP_NODELAY, 'on')", ("raises", "TypeError")),
+    Case("py_setsockopt_value_2_40", "conn.setsockopt(ws.IPPROTO_TCP, ws.TCP_NODELAY, 2**40)",
+         ("raises", "ValueError")),
+    Case("py_setsockopt_linger_huge", "conn.setsockopt(ws.SOL_SOCKET, ws.SO_LINGER, ws.LINGER(2**20, 0))",
+         ("raises", "ValueError")),
+    Case("py_setsockopt_unknown", "conn.setsockopt(ws.SOL_SOCKET, 12345, 1)", ("winerror", NOPROTOOPT)),
+    Case("py_getsockopt_optname_float", "conn.getsockopt(ws.SOL_SOCKET, 1.0)", ("raises", "TypeError")),
+    Case("py_getsockopt_buflen_zero", "conn.getsockopt(ws.SOL_SOCKET, ws.SO_TYPE, 0)", ("raises", "ValueError")),
+    Case("py_getsockopt_buflen_2_70", "conn.getsockopt(ws.SOL_SOCKET, ws.SO_TYPE, 2**70)", ("raises", "ValueError")),
+    Case("py_getsockopt_unknown_level", "conn.getsockopt(12345, 1)", ("winerror", INVAL)),
+    Case("py_nodelay_str", "setattr(conn, 'nodelay', 'yes')", ("raises", "TypeError")),
+    Case("py_keepalive_none", "setattr(conn, 'keepalive', None)", ("raises", "TypeError")),
+    Case("py_setblocking_str", "conn.setblocking('no')", ("raises", "TypeError")),
+    Case("py_send_flags_float", "conn.send(b'x', 1.0)", ("raises", "TypeError")),
+    Case("py_sendall_flags_str", "conn.sendall(b'x', '0')", ("raises", "TypeError")),
+    Case("py_recv_into_nbytes_str", "conn.recv_into(bytearray(4), '4')", ("raises", "TypeError")),
+    Case("py_connect_source_list", "portsock.connect('127.0.0.1', 1, source_address=['127.0.0.1', 0])",
+         ("raises", "TypeError")),
+    Case("py_connect_source_port_2_70", "portsock.connect('127.0.0.1', 1, source_address=('127.0.0.1', 2**70))",
+         ("raises", "ValueError")),
+    Case("py_connect_source_host_int", "portsock.connect('127.0.0.1', 1, source_address=(2130706433, 0))",
+         ("raises", "TypeError")),
+    Case("py_create_server_address_str", "portsock.create_server('127.0.0.1:0')", ("raises", "TypeError")),
+    Case("py_create_server_port_2_70", "portsock.create_server(('127.0.0.1', 2**70))", ("raises", "ValueError")),
+    Case("py_create_server_host_bytes", "portsock.create_server((b'127.0.0.1', 0))", ("raises", "TypeError")),
+    Case("py_create_server_family_unknown", "portsock.create_server(('127.0.0.1', 0), family=12345)",
+         ("raises", "ValueError")),
+    Case("py_create_server_backlog_2_70", "portsock.create_server(('127.0.0.1', 0), backlog=2**70)",
+         ("raises", "ValueError")),
+    Case("py_create_server_backlog_float", "portsock.create_server(('127.0.0.1', 0), backlog=5.0)",
+         ("raises", "TypeError")),
+    Case("py_create_server_dualstack_ipv4", "portsock.create_server(('127.0.0.1', 0), dualstack_ipv6=True)",
+         ("raises", "ValueError")),
+    Case("py_listener_handle_none", "portsock.Listener(None)", ("raises", "TypeError")),
+    Case("py_listener_settimeout_str", "listener.settimeout('1')", ("raises", "TypeError")),
+    Case("py_listener_settimeout_negative", "listener.settimeout(-1)", ("raises", "ValueError")),
+    Case("py_listener_setblocking_none", "listener.setblocking(None)", ("raises", "TypeError")),
+    Case("py_listener_accept_closed", "(listener.close(), listener.accept())", ("winerror", NOTSOCK)),
+    Case("py_session_version_str", "portsock.Session(version=('2', '2')).__enter__()", ("raises", "TypeError")),
+    Case("py_session_version_int", "portsock.Session(version=5).__enter__()", ("raises", "TypeError")),
+    Case("py_reply_too_large_max_size_str", "portsock.ReplyTooLarge(b'', 'x')", ("raises", "TypeError")),
 ]
 
 BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}
@@ -264,6 +371,8 @@ def run(case: Case) -> Dict[str, Any]:
         for h in (env["s"], env["srv"]):   # nothing may block for long
             ws.setsockopt(h, ws.SOL_SOCKET, ws.SO_RCVTIMEO, ws.DWORD(2000), 4)
             ws.setsockopt(h, ws.SOL_SOCKET, ws.SO_SNDTIMEO, ws.DWORD(2000), 4)
+        if "listener" in case.expr:
+            env["listener"] = portsock.create_server(("127.0.0.1", 0))
         if "conn" in case.expr:
             from portsock.testing import EchoPeer
             peer = EchoPeer(timeout=10).start()
@@ -277,6 +386,8 @@ def run(case: Case) -> Dict[str, Any]:
                "message": str(e)[:200], "winerror": getattr(e, "winerror", None)}
     if conn is not None:
         conn.close()
+    if "listener" in env:
+        env["listener"].close()
     if peer is not None:
         peer.stop()
     return {"ok": _matches(case.expected, got), "got": got}

@@ -328,6 +328,52 @@ def int_conn_disconnect(timeout: Optional[float]) -> Dict[str, Any]:
     return out
 
 
+def int_conn_recv_until_fin(timeout: Optional[float]) -> Dict[str, Any]:
+    """The server's step: the client sent b"part1" and not yet its FIN; after
+    the interrupt the connection is open, and the next recv_until_fin()
+    returns part1 with what came after."""
+    base = fd_count()
+    conn, peer = conn_pair(timeout)
+    assert ws.send(peer, b"part1", 5, 0) == 5
+    time.sleep(0.05)
+    out = interrupted(lambda: conn.recv_until_fin(), "Connection.recv_until_fin")
+    out["closed_after_interrupt"] = conn.closed
+    bounded("the second recv_until_fin")
+    assert ws.send(peer, b"part2", 5, 0) == 5
+    assert ws.shutdown(peer, ws.SD_SEND) == 0
+    try:
+        out["second"] = conn.recv_until_fin().decode("latin-1")
+    except BaseException as e:
+        out["second"] = describe(e)
+    conn.close()
+    ws.closesocket(peer)
+    out["fds"] = [base, fd_count()]
+    return out
+
+
+def int_listener_accept(timeout: Optional[float]) -> Dict[str, Any]:
+    """A Listener's accept (no client comes); afterwards the listener still
+    accepts."""
+    base = fd_count()
+    server = portsock.create_server(("127.0.0.1", 0))
+    if timeout is not None:
+        server.settimeout(timeout)
+    out = interrupted(lambda: server.accept(), "Listener.accept")
+    out["closed_after_interrupt"] = server.closed
+    bounded("the listener after the interrupt")
+    client = portsock.connect("127.0.0.1", server.local_address[1])
+    try:
+        conn, _ = server.accept()
+        out["accept_after"] = "connection"
+        conn.close()
+    except BaseException as e:
+        out["accept_after"] = describe(e)
+    client.close()
+    server.close()
+    out["fds"] = [base, fd_count()]
+    return out
+
+
 def int_with_exit(timeout: Optional[float]) -> Dict[str, Any]:
     startup()
     lst, bound = listener()

@@ -61,3 +61,49 @@ def test_bad_input(case: Case, outcomes: Dict[str, Dict[str, Any]]) -> None:
     # Whatever the outcome, the process survived and ended on its own.
     assert result["status"] == 0, "child %s: %r" % (result["status"], result.get("stderr"))
     assert result["ok"], "expected %r, got %r" % (case.expected, result["got"])
+
+
+def test_no_case_ends_in_an_overflow_attribute_or_raw_cffi_error(outcomes: Dict[str, Dict[str, Any]]) -> None:
+    """Wrong types are TypeError and out-of-range values ValueError (or the
+    Winsock error return): never what leaks from a conversion inside."""
+    leaked = {name: got for name, result in outcomes.items() for got in [result.get("got") or {}]
+              if got.get("raised") in ("OverflowError", "AttributeError")
+              or "ctype" in got.get("message", "") or "cdata" in got.get("message", "")}
+    assert not leaked
+
+
+def _takes_arguments(fn: Any) -> bool:
+    import inspect
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):   # a C function (WSAGetLastError)
+        return False
+    return any(p.name != "self" for p in params)
+
+
+def test_every_public_function_taking_arguments_is_in_the_table() -> None:
+    """Each public function and method of the mirror and the Pythonic layer
+    that takes arguments is run over bad ones by at least one case."""
+    import portsock
+    from portsock import winsock as ws
+    exprs = " ".join(c.expr for c in CASES)
+    # Not functions of the API: typing names the mirror's __all__ lets through, and the trace recorder.
+    exempt = {"Any", "Callable", "List", "Optional", "Tuple", "Type", "TypeVar", "Union", "trace", "Trace"}
+    missing = [name for name in ws.__all__ if name not in exempt and not name.isupper()
+               and callable(getattr(ws, name)) and _takes_arguments(getattr(ws, name))
+               and "ws.%s(" % name not in exprs]
+    missing += [name for name in portsock.__all__ if callable(getattr(portsock, name)) and name != "winsock"
+                and _takes_arguments(getattr(portsock, name)) and "portsock.%s(" % name not in exprs]
+    for cls, var in ((portsock.Connection, "conn"), (portsock.Listener, "listener")):
+        for name in dir(cls):
+            attr = getattr(cls, name)
+            if name.startswith("_"):
+                continue
+            if isinstance(attr, property):
+                if attr.fset is not None and "setattr(%s, '%s'" % (var, name) not in exprs:
+                    missing.append("%s.%s (set)" % (cls.__name__, name))
+            elif callable(attr) and _takes_arguments(attr) and name != "from_socket" \
+                    and "%s.%s(" % (var, name) not in exprs:
+                missing.append("%s.%s" % (cls.__name__, name))
+    assert "portsock.Connection.from_socket(" in exprs
+    assert not missing, missing

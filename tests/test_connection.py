@@ -517,7 +517,7 @@ def test_numeric_hosts_resolve_once():
         conn = portsock.connect("127.0.0.1", peer.port, timeout=5)
         conn.sendall(b"a")
         assert conn.disconnect() == b"one"
-    assert ("127.0.0.1", peer.port, ws.AF_UNSPEC) in _connection._NUMERIC
+    assert ("127.0.0.1", peer.port, ws.AF_UNSPEC, False) in _connection._NUMERIC
     with pytest.raises(ConnectionRefusedError):   # the kept entry, nothing listening
         portsock.connect("127.0.0.1", peer.port, timeout=5)
     with EchoPeer() as peer:
@@ -653,3 +653,20 @@ def test_infinite_timeout_means_none_and_huge_recv_sizes_are_fine():
             conn.send(b"x", 1 << 40)
         assert info.value.winerror == ws.WSAEOPNOTSUPP
         conn.close()
+
+
+def test_session_enter_and_exit_both_show_in_a_trace():
+    with ws.trace() as t:
+        with portsock.Session():
+            pass
+    assert [e["call"] for e in t] == ["WSAStartup", "WSACleanup"]
+    assert [e["ret"] for e in t] == [0, 0]
+
+
+def test_each_layer_uses_only_its_own_helpers_and_the_one_below():
+    """_connection.py takes the shared conversions from _args, never the
+    mirror's private names (winsock._c_int, ...)."""
+    import pathlib
+    import re
+    source = pathlib.Path(portsock._connection.__file__).read_text()
+    assert not re.findall(r"_ws\._\w+", source)

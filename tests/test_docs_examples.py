@@ -51,6 +51,44 @@ def test_api_md_connection_examples_run(index):
     _with_echo_server(python_blocks("docs/api.md")[index])
 
 
+def _serve_one_client(block, name):
+    """Runs a server example (port 27015 made 0, a free one) in a thread and
+    talks to it with portsock.connect(); returns what it printed after its
+    "listening on HOST:PORT" line."""
+    import threading
+
+    import portsock
+    printed = []
+    listening = threading.Event()
+
+    def show(*args):
+        printed.append(" ".join(str(a) for a in args))
+        listening.set()
+
+    server = threading.Thread(target=exec, args=(compile(block.replace("27015", "0"), name, "exec"),
+                                                 {"print": show}), daemon=True)
+    server.start()
+    assert listening.wait(10)
+    host, port = printed[0].split()[-1].rsplit(":", 1)
+    conn = portsock.connect(host, int(port), timeout=10)
+    conn.sendall(b"this is a test")
+    assert conn.disconnect() == b"this is a test"
+    server.join(10)
+    assert not server.is_alive()
+    return printed[1:]
+
+
+def test_api_md_server_example_serves_a_client():
+    """The Winsock complete server on Listener."""
+    block = [b for b in python_blocks("docs/api.md") if "create_server(" in b][0]
+    assert _serve_one_client(block, "docs/api.md") == ["Bytes received: 14", "Bytes sent: 14"]
+
+
+def test_readme_server_example_serves_a_client():
+    block = [b for b in python_blocks("README.md") if "create_server(" in b][0]
+    assert _serve_one_client(block, "README.md") == []
+
+
 def test_readme_trace_example_prints_what_it_says():
     block = [b for b in python_blocks("README.md") if "ws.trace()" in b and "print(" in b][0]
     shown = [line[2:] for line in block.splitlines() if line.startswith("# {")]

@@ -92,3 +92,20 @@ def test_every_winsock_code_has_its_name_and_message():
     for name, code in codes.items():
         assert code_name(code) == name, (name, code)
         assert not describe(code).startswith("Unknown"), name
+
+
+def test_repr_shows_the_winsock_code_and_name():
+    e = portsock.error_for(ws.WSAECONNRESET, "recv")
+    text = repr(e)
+    assert "10054" in text and "WSAECONNRESET" in text and "'recv'" in text
+    assert "(%d," % errno.ECONNRESET not in text   # not OSError's (errno, strerror)
+    assert text.startswith(type(e).__name__ + "(")
+
+
+def test_error_for_checks_its_code():
+    with pytest.raises(ValueError):
+        portsock.error_for(2 ** 70)
+    with pytest.raises(TypeError):
+        portsock.error_for("x")
+    with pytest.raises(TypeError):
+        portsock.error_class(None)

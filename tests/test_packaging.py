@@ -286,3 +286,40 @@ def test_wheel_installs_and_runs_outside_the_tree(dists: Dict[str, Path]) -> Non
                            capture_output=True, text=True, timeout=60, cwd=str(cwd))
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).resolve().is_relative_to(venv.resolve()), where.stdout
+
+
+# --------------------------------------------------------------------------
+# `python -m build` in the checkout's root (issue 12, item 8)
+
+def test_python_m_build_in_the_root_hands_over_before_needing_cffi(tmp_path: Path) -> None:
+    """Run in the root, `python -m build` finds build.py first on sys.path; it
+    hands over to PyPA's frontend before importing cffi (a cffi that fails to
+    import, first on PYTHONPATH, is never touched)."""
+    pytest.importorskip("build", reason="the `build` package is not installed")
+    fake = tmp_path / "cffi"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named cffi (the test hides it)')\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "build", "--version"], capture_output=True, text=True,
+                          timeout=120, cwd=str(ROOT), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("build "), proc.stdout
+    assert "cffi" not in proc.stderr
+
+
+@pytest.mark.packaging
+def test_python_m_build_in_a_fresh_clone(tmp_path: Path) -> None:
+    """A fresh clone of the committed tree, `python -m build` in its root:
+    an sdist and a wheel, and nothing compiled in place."""
+    pytest.importorskip("build", reason="the `build` package is not installed")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "build", "--outdir", "dist"], capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT, cwd=str(clone))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    built = sorted(p.name for p in (clone / "dist").iterdir())
+    assert [n for n in built if n.endswith(".tar.gz")] == ["portsock-%s.tar.gz" % portsock.__version__], built
+    assert len([n for n in built if n.endswith(".whl")]) == 1, built
+    in_place = [str(p.relative_to(clone)) for pattern in ("*.so", "*.pyd", "_core.c", "*.o")
+                for p in clone.rglob(pattern) if "dist" not in p.parts]
+    assert not in_place, in_place

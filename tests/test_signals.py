@@ -138,6 +138,24 @@ def test_sigint_interrupts_connection_sendall_and_it_stays_open(scenario: str) -
     assert out["fds"][0] == out["fds"][1], out
 
 
+@pytest.mark.parametrize("scenario", scenarios("int_conn_recv_until_fin"))
+def test_sigint_interrupts_recv_until_fin_and_nothing_is_lost(scenario: str) -> None:
+    out = child(scenario)
+    assert_interrupted(out)
+    assert out["closed_after_interrupt"] is False
+    assert out["second"] == "part1part2"
+    assert out["fds"][0] == out["fds"][1], out
+
+
+@pytest.mark.parametrize("scenario", scenarios("int_listener_accept"))
+def test_sigint_interrupts_listener_accept_and_it_stays_usable(scenario: str) -> None:
+    out = child(scenario)
+    assert_interrupted(out)
+    assert out["closed_after_interrupt"] is False
+    assert out["accept_after"] == "connection"
+    assert out["fds"][0] == out["fds"][1], out
+
+
 @pytest.mark.parametrize("scenario", scenarios("int_conn_disconnect"))
 def test_sigint_interrupts_disconnect_which_can_be_called_again(scenario: str) -> None:
     """The peer sent b"part1" before disconnect(); after the interrupt the

@@ -85,9 +85,23 @@ def test_peer_factory_fixture(portsock_peer):
 
 
 def test_every_peer_is_listed():
-    assert sorted(PEERS) == ["close_first", "echo", "half_close_first", "reply_after_fin", "reset", "silent"]
+    assert sorted(PEERS) == ["close_first", "echo", "flood", "half_close_first", "reply_after_fin", "reset", "silent"]
 
 
 def test_pattern_is_position_dependent():
     data = pattern(1000)
     assert len(data) == 1000 and data[:251] != data[1:252]
+
+
+def test_pytest_fixtures_lists_no_missing_docstring(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "test_x.py").write_text("def test_x(echo_peer):\n    pass\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--fixtures", "-p", "no:cacheprovider", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    section = proc.stdout.split("portsock.testing.plugin", 1)[-1]
+    for name in ["portsock_peer", "echo_peer", "reply_after_fin_peer", "reset_peer", "silent_peer",
+                 "close_first_peer", "half_close_first_peer"]:
+        assert name in section, name
+    assert "no docstring available" not in section, section

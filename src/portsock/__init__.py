@@ -24,12 +24,20 @@ del _built
 # Imported only once the check above has passed: a stale extension fails with
 # the message above rather than with whatever a mismatched call would raise.
 from portsock import winsock  # noqa: E402
-from portsock._connection import DEFAULT_EXIT_TIMEOUT, Connection, Session, connect  # noqa: E402
-from portsock._errors import WinsockError, error_class, error_for  # noqa: E402
+from portsock._connection import (  # noqa: E402
+    DEFAULT_EXIT_MAX_SIZE,
+    DEFAULT_EXIT_TIMEOUT,
+    Connection,
+    Session,
+    connect,
+)
+from portsock._errors import ReplyTooLarge, WinsockError, error_class, error_for  # noqa: E402
+from portsock._server import Listener, create_server  # noqa: E402
 from portsock.winsock import AF_INET, AF_INET6, AF_UNSPEC, SD_BOTH, SD_RECEIVE, SD_SEND  # noqa: E402
 
 __all__ = [
-    "winsock", "connect", "Connection", "Session", "WinsockError", "error_class", "error_for",
-    "DEFAULT_EXIT_TIMEOUT", "SD_RECEIVE", "SD_SEND", "SD_BOTH", "AF_UNSPEC", "AF_INET", "AF_INET6",
-    "__version__",
+    "winsock", "connect", "Connection", "Session", "create_server", "Listener", "WinsockError", "ReplyTooLarge",
+    "error_class", "error_for",
+    "DEFAULT_EXIT_TIMEOUT", "DEFAULT_EXIT_MAX_SIZE", "SD_RECEIVE", "SD_SEND", "SD_BOTH", "AF_UNSPEC", "AF_INET",
+    "AF_INET6", "__version__",
 ]

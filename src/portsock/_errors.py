@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno as _errno
 from typing import Any, Dict, Optional, Type
 
+from portsock._args import INT_MAX, INT_MIN
 from portsock._core import ffi, lib
 
 
@@ -22,6 +23,7 @@ class WinsockError(OSError):
     catches WSAECONNRESET."""
 
     def __init__(self, winerror: int, function: Optional[str] = None, message: Optional[str] = None) -> None:
+        winerror = _code(winerror)
         super().__init__(errno_for(winerror), message or describe(winerror))
         self._winerror = winerror
         self.function = function
@@ -39,8 +41,37 @@ class WinsockError(OSError):
         where = "%s: " % self.function if self.function else ""
         return "%s[%s %d] %s" % (where, self.name, self._winerror, self.strerror)
 
+    def __repr__(self) -> str:
+        return "%s(winerror=%d, name=%r, function=%r, strerror=%r)" % (
+            type(self).__name__, self._winerror, self.name, self.function, self.strerror)
+
     def __reduce__(self) -> Any:
         return (error_for, (self._winerror, self.function, self.strerror))
+
+
+class ReplyTooLarge(WinsockError):
+    """The peer sent more than ``max_size`` bytes before its FIN
+    (Connection.disconnect, recv_until_fin): winerror WSAEMSGSIZE (10040).
+    ``partial`` holds the first max_size bytes received."""
+
+    def __init__(self, partial: bytes = b"", max_size: int = 0, function: Optional[str] = "disconnect") -> None:
+        super().__init__(lib.PS_WSAEMSGSIZE, function,
+                         "the peer sent more than max_size=%d bytes before its FIN" % max_size)
+        self.partial = partial
+        self.max_size = max_size
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.partial, self.max_size, self.function))
+
+
+def _code(code: object) -> int:
+    """A Winsock code as the core takes it (a C int): TypeError for a non-int,
+    ValueError for one no C int holds."""
+    if not isinstance(code, int):
+        raise TypeError("a Winsock error code must be an int, not %s" % type(code).__name__)
+    if not INT_MIN <= code <= INT_MAX:
+        raise ValueError("a Winsock error code must fit a C int, not %d" % code)
+    return int(code)
 
 
 def code_name(code: int) -> str:
@@ -72,7 +103,7 @@ _classes: Dict[Type[OSError], Type[WinsockError]] = {}
 
 def error_class(code: int) -> Type[WinsockError]:
     """The WinsockError subclass raised for a code."""
-    err = errno_for(code)
+    err = errno_for(_code(code))
     builtin = type(OSError(err, "")) if err else OSError
     if builtin is OSError:
         return WinsockError

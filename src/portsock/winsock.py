@@ -21,9 +21,9 @@ the C headers here give them; the error codes are Winsock's everywhere.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING as _TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
 
-from portsock import _signals, _trace
+from portsock import _args, _signals, _trace
 from portsock._core import ffi, lib
 from portsock._trace import Trace as Trace, _recorders, trace as trace
 
@@ -149,10 +149,17 @@ WSATRY_AGAIN: int = lib.PS_WSATRY_AGAIN
 WSANO_RECOVERY: int = lib.PS_WSANO_RECOVERY
 WSANO_DATA: int = lib.PS_WSANO_DATA
 
-_INT_MIN = -(1 << 31)
-_INT_MAX = (1 << 31) - 1
-_LONG_BITS = ffi.sizeof("long") * 8
-_SOCKET_MAX = (1 << (ffi.sizeof("ps_socket") * 8)) - 1
+# The C-type conversions and the startup question are shared with the Pythonic
+# layer (portsock._args); the mirror keeps its own names for them.
+_INT_MIN = _args.INT_MIN
+_INT_MAX = _args.INT_MAX
+_SOCKET_MAX = _args.SOCKET_MAX
+_check_int = _args.check_int
+_c_int = _args.c_int
+_c_long = _args.c_long
+_handle_code = _args.handle_code
+_not_started = _args.not_started
+_input_buffer = _args.input_buffer
 # The largest option or address buffer the mirror hands to C.
 _MAX_OPTLEN = 1 << 16
 # The builtins, for the functions whose parameters shadow them (len, type).
@@ -163,34 +170,6 @@ _type = type
 # --------------------------------------------------------------------------
 # Argument checks: a wrong type is a TypeError; a value that C would accept
 # becomes what C would see, and one it could not hold is the error return.
-
-def _check_int(value: object, name: str) -> int:
-    if not isinstance(value, int):
-        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
-    return value
-
-
-def _c_int(value: object, name: str) -> Optional[int]:
-    """The int C receives for an `int` parameter: values up to 0xffffffff wrap
-    as they do in C (0xdeadbeef is negative), larger ones are None."""
-    value = _check_int(value, name)
-    if _INT_MIN <= value <= _INT_MAX:
-        return value
-    if _INT_MAX < value <= 0xFFFFFFFF:
-        return value - (1 << 32)
-    return None
-
-
-def _c_long(value: object, name: str) -> Optional[int]:
-    value = _check_int(value, name)
-    lo = -(1 << (_LONG_BITS - 1))
-    hi = (1 << (_LONG_BITS - 1)) - 1
-    if lo <= value <= hi:
-        return value
-    if hi < value < (1 << _LONG_BITS):
-        return value - (1 << _LONG_BITS)
-    return None
-
 
 def _handle(s: object) -> int:
     """The SOCKET C receives: negative values wrap as they do in C (-1 is
@@ -209,38 +188,14 @@ def _error(code: int, ret: int = SOCKET_ERROR) -> int:
     return ret
 
 
-def _handle_code(h: int) -> int:
-    """WSANOTINITIALISED or WSAENOTSOCK when the socket layer or the handle is
-    wrong, else 0: what C reports before it looks at any other argument."""
-    if lib.ps_getsockname(h, ffi.NULL, ffi.NULL) == 0:
-        return 0
-    code = int(lib.ps_last_error())
-    return code if code in (WSANOTINITIALISED, WSAENOTSOCK) else 0
-
-
 def _fail(h: int, code: int, ret: int = SOCKET_ERROR) -> int:
     """Fails a call on handle h that the mirror rejects before C (an argument C
     could not be given): with code, unless the handle is wrong first."""
     return _error(_handle_code(h) or code, ret)
 
 
-def _not_started() -> bool:
-    return _handle_code(INVALID_SOCKET) == WSANOTINITIALISED
-
-
 def _buffer_size(buf: Any) -> int:
     return memoryview(buf).nbytes
-
-
-def _input_buffer(buf: Any, name: str) -> Any:
-    if isinstance(buf, str):
-        raise TypeError("%s must be a bytes-like object, not str" % name)
-    try:
-        return ffi.from_buffer(buf)
-    except (TypeError, BufferError):
-        # BufferError: a non-contiguous view, which no C pointer can describe.
-        raise TypeError("%s must be a contiguous bytes-like object, not %s"
-                        % (name, type(buf).__name__)) from None
 
 
 def _output_buffer(buf: Any, name: str) -> Any:
@@ -384,7 +339,11 @@ class in6_addr:
     __slots__ = ("s6_addr",)
 
     def __init__(self, s6_addr: bytes = bytes(16)) -> None:
+        if isinstance(s6_addr, (int, str)):
+            raise TypeError("s6_addr must be a bytes-like object of 16 bytes, not %s" % type(s6_addr).__name__)
         self.s6_addr = bytearray(s6_addr)
+        if len(self.s6_addr) > 16:
+            raise ValueError("s6_addr holds 16 bytes, not %d" % len(self.s6_addr))
 
     @property
     def u(self) -> in6_addr:
@@ -402,6 +361,24 @@ class in6_addr:
         self.s6_addr = bytearray(raw[:16])
 
 
+def _u16(value: object, name: str) -> int:
+    """A u_short field (ADDRESS_FAMILY): TypeError for a non-int, ValueError
+    outside 0..0xFFFF."""
+    value = _check_int(value, name)
+    if not 0 <= value <= 0xFFFF:
+        raise ValueError("%s must be 0..0xFFFF, not %d" % (name, value))
+    return value
+
+
+_T = TypeVar("_T")
+
+
+def _typed(value: object, cls: Type[_T], name: str) -> _T:
+    if not isinstance(value, cls):
+        raise TypeError("%s must be an %s, not %s" % (name, cls.__name__, type(value).__name__))
+    return value
+
+
 class sockaddr_in:
     """SOCKADDR_IN. sin_port is in network byte order, as in C: htons(port)."""
 
@@ -409,9 +386,9 @@ class sockaddr_in:
     _family = AF_INET
 
     def __init__(self, sin_family: int = 0, sin_port: int = 0, sin_addr: Optional[in_addr] = None) -> None:
-        self.sin_family = _check_int(sin_family, "sin_family")
+        self.sin_family = _u16(sin_family, "sin_family")
         self.sin_port = _check_int(sin_port, "sin_port")
-        self.sin_addr = sin_addr if sin_addr is not None else in_addr()
+        self.sin_addr = _typed(sin_addr, in_addr, "sin_addr") if sin_addr is not None else in_addr()
         self.sin_zero = bytes(8)
         # (the fields, the native bytes) of a sockaddr decoded from C: reused
         # by connect, bind and sendto while the fields are unchanged.
@@ -421,11 +398,11 @@ class sockaddr_in:
         return (self.sin_family, self.sin_port, self.sin_addr.s_addr)
 
     def _view(self, view: Any) -> None:
-        view.family = self.sin_family
-        view.port = self.sin_port & 0xFFFF
+        view.family = _u16(self.sin_family, "sin_family")
+        view.port = _check_int(self.sin_port, "sin_port") & 0xFFFF
         view.flowinfo = 0
         view.scope_id = 0
-        ffi.memmove(view.addr, self.sin_addr._bytes(), 4)
+        ffi.memmove(view.addr, _typed(self.sin_addr, in_addr, "sin_addr")._bytes(), 4)
 
     def _load(self, view: Any) -> None:
         self.sin_family = view.family
@@ -445,10 +422,10 @@ class sockaddr_in6:
 
     def __init__(self, sin6_family: int = 0, sin6_port: int = 0, sin6_addr: Optional[in6_addr] = None,
                  sin6_flowinfo: int = 0, sin6_scope_id: int = 0) -> None:
-        self.sin6_family = _check_int(sin6_family, "sin6_family")
+        self.sin6_family = _u16(sin6_family, "sin6_family")
         self.sin6_port = _check_int(sin6_port, "sin6_port")
         self.sin6_flowinfo = _check_int(sin6_flowinfo, "sin6_flowinfo")
-        self.sin6_addr = sin6_addr if sin6_addr is not None else in6_addr()
+        self.sin6_addr = _typed(sin6_addr, in6_addr, "sin6_addr") if sin6_addr is not None else in6_addr()
         self.sin6_scope_id = _check_int(sin6_scope_id, "sin6_scope_id")
         self._raw: Optional[Tuple[Any, bytes]] = None   # as sockaddr_in's
 
@@ -457,11 +434,11 @@ class sockaddr_in6:
                 self.sin6_scope_id)
 
     def _view(self, view: Any) -> None:
-        view.family = self.sin6_family
-        view.port = self.sin6_port & 0xFFFF
-        view.flowinfo = self.sin6_flowinfo & 0xFFFFFFFF
-        view.scope_id = self.sin6_scope_id & 0xFFFFFFFF
-        ffi.memmove(view.addr, self.sin6_addr._bytes(), 16)
+        view.family = _u16(self.sin6_family, "sin6_family")
+        view.port = _check_int(self.sin6_port, "sin6_port") & 0xFFFF
+        view.flowinfo = _check_int(self.sin6_flowinfo, "sin6_flowinfo") & 0xFFFFFFFF
+        view.scope_id = _check_int(self.sin6_scope_id, "sin6_scope_id") & 0xFFFFFFFF
+        ffi.memmove(view.addr, _typed(self.sin6_addr, in6_addr, "sin6_addr")._bytes(), 16)
 
     def _load(self, view: Any) -> None:
         self.sin6_family = view.family
@@ -804,7 +781,12 @@ def _encode_sockaddr(name: Any, namelen: int) -> Any:
         return None
     if isinstance(name, (sockaddr_in, sockaddr_in6)):
         cached = name._raw
-        if cached is not None and namelen <= _len(cached[1]) and cached[0] == name._key():
+        try:
+            key = name._key()
+        except AttributeError:
+            # A field of the wrong type (a str or None sin_addr): _view says which.
+            key = None
+        if cached is not None and namelen <= _len(cached[1]) and cached[0] == key:
             return cached[1]   # the bytes the encoder would write, as far as C reads
         view = ffi.new("ps_sockaddr_view *")
         name._view(view)
@@ -1258,4 +1240,4 @@ def ioctlsocket(s: int, cmd: int, argp: Union[int, _Scalar, None]) -> int:
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in (
-    "annotations", "Any", "List", "Optional", "Union", "ffi", "lib", "sys")]
+    "annotations", "Any", "List", "Optional", "Type", "TypeVar", "Union", "ffi", "lib", "sys")]

@@ -25,7 +25,7 @@ from typing import Any, Dict, Optional, Tuple, Type, Union
 from portsock import winsock as ws
 
 __all__ = [
-    "PeerReport", "Peer", "EchoPeer", "ReplyAfterFinPeer", "ResetPeer", "SilentPeer", "CloseFirstPeer",
+    "PeerReport", "Peer", "EchoPeer", "ReplyAfterFinPeer", "FloodPeer", "ResetPeer", "SilentPeer", "CloseFirstPeer",
     "HalfCloseFirstPeer", "PEERS", "pattern", "wait_for",
 ]
 
@@ -241,12 +241,20 @@ class EchoPeer(Peer):
 class ReplyAfterFinPeer(Peer):
     """Reads until the client's FIN, then (after ``delay`` seconds) sends
     ``reply`` -- bytes, or a count of pattern() bytes -- and closes gracefully.
-    The client must drain after its half-close to get the reply."""
+    The client must drain after its half-close to get the reply.
 
-    def __init__(self, reply: Union[bytes, int] = b"reply", delay: float = 0.0, **kw: Any) -> None:
+    ``then="stall"`` keeps the connection open after the reply, never closing
+    (the client's deadline ends it); ``then="reset"`` resets it after the
+    reply, once ``delay`` more seconds have passed."""
+
+    def __init__(self, reply: Union[bytes, int] = b"reply", delay: float = 0.0, then: str = "close",
+                 **kw: Any) -> None:
         super().__init__(**kw)
+        if then not in ("close", "stall", "reset"):
+            raise ValueError("then must be 'close', 'stall' or 'reset'")
         self.reply = pattern(reply) if isinstance(reply, int) else bytes(reply)
         self.delay = delay
+        self.then = then
 
     def script(self, s: int) -> None:
         self.read_until_fin(s)
@@ -254,9 +262,42 @@ class ReplyAfterFinPeer(Peer):
             return
         if self.delay:
             self.sleep(self.delay)
-        if self.send_all(s, self.reply):
-            ws.shutdown(s, ws.SD_SEND)
+        if not self.send_all(s, self.reply):
+            self.close(s)
+            return
+        if self.then == "stall":
+            self._stop.wait(self.timeout)    # never closes: the client's deadline ends it
+        elif self.then == "reset":
+            self.reset(s)
+            return
+        ws.shutdown(s, ws.SD_SEND)
         self.close(s)
+
+
+class FloodPeer(Peer):
+    """Reads until the client's FIN (``before_fin=True``: at once), then sends
+    pattern() bytes without end -- at most ``limit`` bytes -- never closing:
+    the client must bound what it keeps. Stops at the client's reset or close."""
+
+    exit_grace = 0.0
+
+    def __init__(self, limit: int = 16 << 30, before_fin: bool = False, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.limit = limit
+        self.before_fin = before_fin
+        self.sent = 0
+
+    def script(self, s: int) -> None:
+        if not self.before_fin:
+            self.read_until_fin(s)
+            if not self.report.saw_fin:
+                return
+        chunk = pattern(251 * 1024)   # whole periods: the stream is one pattern() throughout
+        deadline = time.monotonic() + self.timeout
+        while self.sent < self.limit and not self._stop.is_set() and time.monotonic() < deadline:
+            if not self.send_all(s, chunk):
+                return
+            self.sent += len(chunk)
 
 
 class ResetPeer(Peer):
@@ -316,6 +357,7 @@ PEERS: Dict[str, Type[Peer]] = {
     "echo": EchoPeer,
     "reply_after_fin": ReplyAfterFinPeer,
     "reset": ResetPeer,
+    "flood": FloodPeer,
     "silent": SilentPeer,
     "close_first": CloseFirstPeer,
     "half_close_first": HalfCloseFirstPeer,

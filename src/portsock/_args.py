@@ -1,0 +1,74 @@
+"""What both Python layers need of the core besides its calls: arguments
+converted to the C types the ps_* functions take, and the one question about
+the core's state that both ask (is the socket layer started?).
+
+portsock.winsock (the mirror) and portsock._connection (the Pythonic layer)
+import these; neither reaches into the other's private helpers."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from portsock._core import ffi, lib
+
+INT_MIN = -(1 << 31)
+INT_MAX = (1 << 31) - 1
+LONG_BITS = ffi.sizeof("long") * 8
+LONG_MIN = -(1 << (LONG_BITS - 1))
+LONG_MAX = (1 << (LONG_BITS - 1)) - 1
+SOCKET_MAX = (1 << (ffi.sizeof("ps_socket") * 8)) - 1
+
+
+def check_int(value: object, name: str) -> int:
+    """value, which must be an int (bool is one, as in the stdlib); else TypeError."""
+    if not isinstance(value, int):
+        raise TypeError("%s must be an int, not %s" % (name, type(value).__name__))
+    return value
+
+
+def c_int(value: object, name: str) -> Optional[int]:
+    """The int C receives for an `int` parameter: values up to 0xffffffff wrap
+    as they do in C (0xdeadbeef is negative), larger ones are None."""
+    value = check_int(value, name)
+    if INT_MIN <= value <= INT_MAX:
+        return value
+    if INT_MAX < value <= 0xFFFFFFFF:
+        return value - (1 << 32)
+    return None
+
+
+def c_long(value: object, name: str) -> Optional[int]:
+    """The value C receives for a `long` parameter (wrapping as c_int does), or None."""
+    value = check_int(value, name)
+    if LONG_MIN <= value <= LONG_MAX:
+        return value
+    if LONG_MAX < value < (1 << LONG_BITS):
+        return value - (1 << LONG_BITS)
+    return None
+
+
+def handle_code(h: int) -> int:
+    """WSANOTINITIALISED or WSAENOTSOCK when the socket layer or the handle is
+    wrong, else 0: what C reports before it looks at any other argument."""
+    if lib.ps_getsockname(h, ffi.NULL, ffi.NULL) == 0:
+        return 0
+    code = int(lib.ps_last_error())
+    return code if code in (lib.PS_WSANOTINITIALISED, lib.PS_WSAENOTSOCK) else 0
+
+
+def not_started() -> bool:
+    """Whether the socket layer is stopped (no WSAStartup reference is held)."""
+    return handle_code(lib.PS_INVALID_SOCKET) == lib.PS_WSANOTINITIALISED
+
+
+def input_buffer(buf: Any, name: str) -> Any:
+    """A C pointer to the contents of a contiguous bytes-like object (no copy);
+    TypeError for str and anything else."""
+    if isinstance(buf, str):
+        raise TypeError("%s must be a bytes-like object, not str" % name)
+    try:
+        return ffi.from_buffer(buf)
+    except (TypeError, BufferError):
+        # BufferError: a non-contiguous view, which no C pointer can describe.
+        raise TypeError("%s must be a contiguous bytes-like object, not %s"
+                        % (name, type(buf).__name__)) from None
