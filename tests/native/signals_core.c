@@ -97,27 +97,37 @@ static void *send_late(void *arg)
     return NULL;
 }
 
-/* recv with SO_RCVTIMEO 1000 ms under alarms: WSAETIMEDOUT after about 1 s,
-   never WSAEINTR, with or without a hook that lets it go on. */
-static void timed_recv_keeps_its_timeout(ps_signal_hook hook)
+/* One recv on s with the hook set and SIGALRM every 100 ms meanwhile:
+   its return value; *err gets the last error, *took the seconds it took. */
+static int recv_under_alarms(ps_socket s, ps_signal_hook hook, int *err, double *took)
 {
-    ps_socket c, s;
-    uint32_t ms = 1000;
     char buf[16];
-    double t0, took;
-    int ret, err;
-    pair(&c, &s);
-    ps_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &ms, (int)sizeof ms);
+    double t0;
+    int ret;
     ps_set_signal_hook(hook);
     alarms = 0;
     hook_calls = 0;
     alarms_every_100ms(1);
     t0 = now();
     ret = ps_recv(s, buf, sizeof buf, 0);
-    err = ps_last_error();
-    took = now() - t0;
+    *err = ps_last_error();
+    *took = now() - t0;
     alarms_every_100ms(0);
     ps_set_signal_hook(NULL);
+    return ret;
+}
+
+/* recv with SO_RCVTIMEO 1000 ms under alarms: WSAETIMEDOUT after about 1 s,
+   never WSAEINTR, with or without a hook that lets it go on. */
+static void timed_recv_keeps_its_timeout(ps_signal_hook hook)
+{
+    ps_socket c, s;
+    uint32_t ms = 1000;
+    double took;
+    int ret, err;
+    pair(&c, &s);
+    ps_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &ms, (int)sizeof ms);
+    ret = recv_under_alarms(s, hook, &err, &took);
     check(ret == -1 && err == PS_WSAETIMEDOUT, "timed recv under signals: -1, WSAETIMEDOUT", ret, err);
     check(took >= 0.95 && took < 1.6, "timed recv under signals: after its own 1 s", (long)(took * 1000), 0);
     check(alarms >= 5, "timed recv under signals: the signals came", alarms, 0);
@@ -158,18 +168,10 @@ static void hook_stops_recv(void)
 {
     ps_socket c, s;
     char buf[16];
-    double t0, took;
+    double took;
     int ret, err;
     pair(&c, &s);
-    ps_set_signal_hook(hook_stop);
-    hook_calls = 0;
-    alarms_every_100ms(1);
-    t0 = now();
-    ret = ps_recv(s, buf, sizeof buf, 0);
-    err = ps_last_error();
-    took = now() - t0;
-    alarms_every_100ms(0);
-    ps_set_signal_hook(NULL);
+    ret = recv_under_alarms(s, hook_stop, &err, &took);
     check(ret == -1 && err == PS_WSAEINTR, "hook stops recv: -1, WSAEINTR", ret, err);
     check(took < 0.5 && hook_calls == 1, "hook stops recv: at the first signal", (long)(took * 1000), hook_calls);
     check(ps_send(c, "after", 5, 0) == 5 && ps_recv(s, buf, sizeof buf, 0) == 5,
