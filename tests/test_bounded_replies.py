@@ -23,7 +23,9 @@ from portsock.testing import ReplyAfterFinPeer
 CHILD = os.path.abspath(reply_child.__file__)
 MiB = 1 << 20
 BUFFER_MIB = 16          # the largest receive buffer (_connection._LARGEST_DRAIN)
-SLACK_MIB = 8            # allocator and interpreter noise
+# Allocator and interpreter noise; tools/native_checks.sh widens it for the
+# ASan build, whose quarantine keeps freed buffers resident.
+SLACK_MIB = int(os.environ.get("PORTSOCK_RSS_SLACK_MIB", "8"))
 TIME_SLACK = 2.0
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
 

@@ -216,7 +216,7 @@ asan_pytest() {
         "$pkg/src" && \
      LD_PRELOAD="$libasan" PYTHONPATH="$pkg/src" PYTHONMALLOC=malloc \
         ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:halt_on_error=1" \
-        PORTSOCK_SOAK_RSS_SLACK_MIB=4096 \
+        PORTSOCK_SOAK_RSS_SLACK_MIB=4096 PORTSOCK_RSS_SLACK_MIB=4096 \
         python -m pytest -q -m "not parity and not packaging" -p no:cacheprovider tests 2>&1 \
         | tee "$OUT/asan_pytest.log" | tail -5)
     local rc=${PIPESTATUS[0]}
