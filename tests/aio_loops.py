@@ -70,10 +70,12 @@ def registered(fd: int) -> bool:
     from portsock._readiness import readiness
     loop = asyncio.get_running_loop()
     found = readiness(loop)
-    thread = found._thread
-    if thread is not None:
-        with thread._lock:
-            return fd in thread._wanted
+    if found.uses_thread:
+        for thread in found._threads:
+            with thread._lock:
+                if fd in thread._wanted:
+                    return True
+        return fd in found._where
     if isinstance(loop, NoReadinessLoop):
         return False
     return bool(loop.remove_reader(fd)) | bool(loop.remove_writer(fd))

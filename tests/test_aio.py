@@ -759,6 +759,46 @@ def test_a_loop_without_add_reader_gets_a_selector_thread_that_ends_when_idle(no
         loop.close()
 
 
+def test_past_a_threads_bound_the_waits_spread_over_more_selector_threads(monkeypatch: Any,
+                                                                          no_fd_left: Any) -> None:
+    """Windows' select takes at most 512 sockets: there each selector thread
+    watches at most 500 (here 8, to see it on Linux)."""
+    from portsock import _readiness
+    monkeypatch.setattr(_readiness, "_PER_THREAD", 8)
+    n = 40
+
+    def selector_threads() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "portsock.aio selector")
+
+    async def main() -> Tuple[int, List[bytes]]:
+        listener = await aio.create_server(("127.0.0.1", 0))
+        accepted: List[aio.AsyncConnection] = []
+        most = 0
+
+        async def clients() -> List[bytes]:
+            conns = [await aio.connect(*listener.local_address, timeout=30) for _ in range(n)]
+            for i, conn in enumerate(conns):
+                await conn.sendall(b"%d" % i)
+            return list(await asyncio.gather(*(conn.disconnect() for conn in conns)))
+
+        waiting = asyncio.ensure_future(clients())
+        for _ in range(n):
+            accepted.append((await listener.accept())[0])
+        listener.close()
+        requests = [await conn.recv_until_fin() for conn in accepted]   # every client waits in disconnect now
+        await asyncio.sleep(0.1)
+        most = selector_threads()
+        for conn, request in zip(accepted, requests):
+            await conn.sendall(request)
+            await conn.disconnect()
+        return most, await waiting
+
+    most, replies = run_on("no_add_reader", main())
+    assert replies == [b"%d" % i for i in range(n)]
+    assert most >= n // 8, most
+    assert wait_for(lambda: selector_threads() == 0, timeout=5)
+
+
 # -- the pytest plugin's peers from async code ----------------------------------------------
 
 

@@ -4,7 +4,8 @@ On a loop with add_reader/add_writer (the selector loops of Linux and macOS,
 Windows' SelectorEventLoop, uvloop) the loop itself watches the socket's
 descriptor. A loop without them (Windows' default ProactorEventLoop, whose
 add_reader raises NotImplementedError) gets a selector thread, as Tornado
-does: one thread per loop, started at the first wait, that watches the
+does: one thread per loop (more on Windows past 500 waiting sockets, select's
+bound), started at the first wait, that watches the
 descriptors with the platform's default selector and wakes the loop with
 call_soon_threadsafe. Each registration there is one-shot (portsock.aio
 registers for one wait and unregisters after it); a small loopback pair of the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import sys
 import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
@@ -27,20 +29,25 @@ from portsock._core import ffi, lib
 _Callback = Tuple[Callable[..., None], Tuple[Any, ...]]
 # Seconds the selector thread goes on without registrations before it ends.
 _IDLE = 0.5
+# The most descriptors one selector thread watches: Windows' select takes at
+# most 512 sockets (CPython's FD_SETSIZE), so more waits at once there are
+# spread over more threads. Elsewhere the default selector has no such bound.
+_PER_THREAD: Optional[int] = 500 if sys.platform == "win32" else None
 
 
 class Readiness:
     """add(fd, writing, callback, *args): callback(*args) runs on the loop once
     fd is readable (writing: writable); remove(fd, writing) undoes it. One
-    registration per fd and direction."""
+    registration per fd and direction; every add is followed by its remove."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._thread: Optional[SelectorThread] = None
+        self._native = True
+        self._threads: List[SelectorThread] = []
+        self._where: Dict[int, List[Any]] = {}   # fd -> [its thread, registrations]
 
     def add(self, fd: int, writing: bool, callback: Callable[..., None], *args: Any) -> None:
-        thread = self._thread
-        if thread is None:
+        if self._native:
             try:
                 if writing:
                     self._loop.add_writer(fd, callback, *args)
@@ -48,22 +55,46 @@ class Readiness:
                     self._loop.add_reader(fd, callback, *args)
                 return
             except NotImplementedError:
-                thread = self._thread = SelectorThread(self._loop)
-        thread.set(fd, writing, (callback, args))
+                self._native = False
+        self._thread_for(fd).set(fd, writing, (callback, args))
 
     def remove(self, fd: int, writing: bool) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.set(fd, writing, None)
-        elif writing:
-            self._loop.remove_writer(fd)
-        else:
-            self._loop.remove_reader(fd)
+        if self._native:
+            if writing:
+                self._loop.remove_writer(fd)
+            else:
+                self._loop.remove_reader(fd)
+            return
+        where = self._where.get(fd)
+        if where is None:
+            return
+        thread = where[0]
+        thread.set(fd, writing, None)
+        where[1] -= 1
+        if where[1] == 0:
+            del self._where[fd]
+            thread.assigned -= 1
+
+    def _thread_for(self, fd: int) -> SelectorThread:
+        """The selector thread that watches fd: the one it has, else the first
+        with room (_PER_THREAD descriptors), else a new one."""
+        where = self._where.get(fd)
+        if where is None:
+            for thread in self._threads:
+                if _PER_THREAD is None or thread.assigned < _PER_THREAD:
+                    break
+            else:
+                thread = SelectorThread(self._loop)
+                self._threads.append(thread)
+            thread.assigned += 1
+            where = self._where[fd] = [thread, 0]
+        where[1] += 1
+        return where[0]  # type: ignore[no-any-return]
 
     @property
     def uses_thread(self) -> bool:
-        """Whether this loop's sockets are watched by a selector thread."""
-        return self._thread is not None
+        """Whether this loop's sockets are watched by selector threads."""
+        return not self._native
 
 
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Readiness] = weakref.WeakKeyDictionary()
@@ -82,6 +113,8 @@ class SelectorThread:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self.assigned = 0
+        """How many descriptors the loop's Readiness has given this thread."""
         self._lock = threading.Lock()
         self._wanted: Dict[int, List[Optional[_Callback]]] = {}   # fd -> [on readable, on writable]
         self._changed: Set[int] = set()
