@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 from portsock import _args, winsock as _ws
 from portsock._connection import (
     _FIONBIO,
-    _FIRST_DRAIN,
     _LARGEST_DRAIN,
     DEFAULT_EXIT_MAX_SIZE,
     DEFAULT_EXIT_TIMEOUT,
@@ -68,6 +67,12 @@ __all__ = ["connect", "create_server", "AsyncConnection", "AsyncListener"]
 _INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
 _WOULDBLOCK = _ws.WSAEWOULDBLOCK
 _NONBLOCKING = ffi.new("unsigned long *", 1)
+
+# The first buffer of a receive until the FIN; larger ones follow while the
+# reply grows. Smaller than the blocking layer's (64 KiB): a thousand
+# disconnects waiting at once hold a thousand of them, and most replies are
+# small (64 KiB each was 64 MiB and a page fault per lifecycle at N=1000).
+_FIRST_DRAIN = 4096
 
 # What a wait ends with: the socket is ready, the deadline passed, or the
 # socket was closed (close() or abort() from another task).
