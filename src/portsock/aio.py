@@ -22,9 +22,8 @@ received in ``drained``."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from portsock import _args, winsock as _ws
 from portsock._connection import (
@@ -65,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["connect", "create_server", "AsyncConnection", "AsyncListener"]
 
 _INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
+_R = TypeVar("_R")
 _WOULDBLOCK = _ws.WSAEWOULDBLOCK
 _NONBLOCKING = ffi.new("unsigned long *", 1)
 
@@ -85,18 +85,27 @@ def _resolve(fut: asyncio.Future[int], outcome: int) -> None:
 
 
 def _numeric(host: str) -> bool:
-    """Whether host is an IPv4 or IPv6 literal (getaddrinfo needs no resolver)."""
-    raw = host.encode("ascii", "replace")
-    out = ffi.new("char[16]")
-    return bool(lib.ps_inet_pton(_ws.AF_INET, raw, out) == 1 or lib.ps_inet_pton(_ws.AF_INET6, raw, out) == 1)
+    """Whether host is an IPv4 or IPv6 literal (getaddrinfo needs no resolver);
+    the answers for the last hosts asked are kept."""
+    known = _NUMERIC_HOSTS.get(host)
+    if known is None:
+        raw = host.encode("ascii", "replace")
+        out = ffi.new("char[16]")
+        known = bool(lib.ps_inet_pton(_ws.AF_INET, raw, out) == 1 or lib.ps_inet_pton(_ws.AF_INET6, raw, out) == 1)
+        if len(_NUMERIC_HOSTS) >= 256:
+            _NUMERIC_HOSTS.clear()
+        _NUMERIC_HOSTS[host] = known
+    return known
 
 
-async def _in_resolver(loop: asyncio.AbstractEventLoop, host: str, call: Any) -> Any:
-    """call(): at once for a numeric host; for a name in the loop's default
-    executor, as asyncio's getaddrinfo does (the resolver blocks)."""
-    if _numeric(host):
-        return call()
-    return await loop.run_in_executor(None, call)
+_NUMERIC_HOSTS: Dict[str, bool] = {}
+
+
+async def _in_resolver(loop: asyncio.AbstractEventLoop, call: Callable[..., _R], *args: Any) -> _R:
+    """call(*args) in the loop's default executor, as asyncio's getaddrinfo
+    runs: a name's resolution blocks (a numeric host is resolved at once, by
+    the caller)."""
+    return await loop.run_in_executor(None, call, *args)
 
 
 class _AsyncSocket(_Socket):
@@ -496,7 +505,10 @@ async def connect(host: str, port: int, *, timeout: Timeout = None, family: int 
 
 async def _connect_any(loop: asyncio.AbstractEventLoop, host: str, port: int, family: int, timeout: Timeout,
                        source: Optional[Tuple[str, int]]) -> AsyncConnection:
-    entries = await _in_resolver(loop, host, functools.partial(_addresses, host, port, family))
+    if _numeric(host):
+        entries = _addresses(host, port, family)
+    else:
+        entries = await _in_resolver(loop, _addresses, host, port, family)
     errors: List[WinsockError] = []
     for handle, af, addr, addrlen in _sockets_for(entries, errors):
         conn = None
@@ -595,14 +607,18 @@ async def create_server(address: Tuple[str, int], *, family: int = _ws.AF_INET, 
     host, port, backlog = _check_server_args(address, family, backlog, reuse_port, dualstack_ipv6)
     loop = asyncio.get_running_loop()
     _startup()
-    call = functools.partial(_listening_handle, host, port, family, backlog, reuse_port, dualstack_ipv6)
+    args = (host, port, family, backlog, reuse_port, dualstack_ipv6)
+
+    async def listening() -> int:
+        return _listening_handle(*args) if _numeric(host) else await _in_resolver(loop, _listening_handle, *args)
+
     try:
-        handle = await _in_resolver(loop, host, call)
+        handle = await listening()
     except WinsockError as error:
         if error.winerror != _ws.WSANOTINITIALISED:
             raise
-        _restart()
-        handle = await _in_resolver(loop, host, call)
+        _restart()   # WSACleanup calls elsewhere dropped the implicit startup reference
+        handle = await listening()
     try:
         if lib.ps_ioctlsocket(handle, _FIONBIO, _NONBLOCKING) != 0:
             raise _error("create_server")
