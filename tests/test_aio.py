@@ -195,6 +195,38 @@ def test_the_blocking_layer_and_aio_talk_to_each_other(run: Any, no_fd_left: Any
     assert run(main) == [b"BLOCKING"]
 
 
+def test_source_address_is_bound_first_and_its_errors_are_the_blocking_layers(run: Any, no_fd_left: Any) -> None:
+    taken = stdlib_socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    nowhere = ("127.0.0.1", _closed_port())   # the bind fails before any connect
+    try:
+        with pytest.raises(OSError) as blocking:
+            portsock.connect(*nowhere, source_address=taken.getsockname())
+
+        async def main(peer: EchoPeer) -> Any:
+            async with await aio.connect(*peer.address, source_address=("127.0.0.1", 0)) as conn:
+                local = conn.local_address
+            with pytest.raises(OSError) as info:
+                await aio.connect(*nowhere, source_address=taken.getsockname())
+            return local, info.value
+
+        with EchoPeer() as peer:
+            local, error = run(main, peer)
+    finally:
+        taken.close()
+    assert local[0] == "127.0.0.1" and local[1] > 0
+    _same(error, blocking.value)
+    assert (error.winerror, error.function) == (ws.WSAEADDRINUSE, "bind")
+
+
+def test_portsock_aio_is_there_after_import_portsock() -> None:
+    proc = subprocess.run([sys.executable, "-c", "import sys, portsock; assert 'portsock.aio' not in sys.modules; "
+                           "print(portsock.aio.connect.__module__)"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "portsock.aio"
+
+
 # -- the same errors as the blocking layer -------------------------------------------
 
 
