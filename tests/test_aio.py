@@ -464,7 +464,7 @@ def test_the_exit_of_async_with_keeps_the_partial_reply(run: Any, no_fd_left: An
         assert conn.drained == b"partial" and conn.closed
         return conn
 
-    with ReplyAfterFinPeer(reply=b"partial", then="stall") as peer:
+    with ReplyAfterFinPeer(reply=b"partial", then="stall", timeout=1) as peer:
         run(main, peer)
 
 
