@@ -92,6 +92,12 @@ class Readiness:
         return where[0]  # type: ignore[no-any-return]
 
     @property
+    def persistent(self) -> bool:
+        """Whether a registration stays until it is removed (the loop's own
+        add_reader); with a selector thread, it serves one wait."""
+        return self._native
+
+    @property
     def uses_thread(self) -> bool:
         """Whether this loop's sockets are watched by selector threads."""
         return not self._native

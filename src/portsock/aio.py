@@ -125,6 +125,10 @@ class _AsyncSocket(_Socket):
         self._io = readiness(loop)
         self._fd = int(lib.ps_native_handle(handle))
         self._waiting: list[Optional[asyncio.Future[int]]] = [None, None]   # [reading, writing]
+        # A read registration kept from one wait to the next within one
+        # receive until the FIN (on a loop with add_reader), whose callback
+        # wakes whichever wait is current.
+        self._kept = False
         self._needs_close = True
 
     def settimeout(self, timeout: Timeout) -> None:
@@ -145,11 +149,13 @@ class _AsyncSocket(_Socket):
             raise _error(function, _WOULDBLOCK)
         return None if timeout is None else self._loop.time() + timeout
 
-    async def _wait(self, writing: bool, deadline: Optional[float], function: str) -> None:
+    async def _wait(self, writing: bool, deadline: Optional[float], function: str, keep: bool = False) -> None:
         """Waits until the socket is readable (or writable) and returns; at the
         deadline raises TimeoutError (WSAETIMEDOUT); when the socket is closed
         meanwhile, InterruptedError (WSAEINTR). Whatever ends the wait (a
-        cancellation too), nothing stays registered with the loop."""
+        cancellation too), nothing stays registered with the loop -- but with
+        keep (reading only), where the loop has add_reader, the registration
+        stays for the next wait, until _unkeep()."""
         side = int(writing)
         if self._waiting[side] is not None:
             raise RuntimeError("another task is already waiting to %s on this %s"
@@ -157,7 +163,16 @@ class _AsyncSocket(_Socket):
         loop = self._loop
         fut: asyncio.Future[int] = loop.create_future()
         fd = self._fd
-        self._io.add(fd, writing, _resolve, fut, _READY)
+        kept = keep and self._kept
+        if kept:
+            pass
+        elif keep and self._io.persistent:
+            self._io.add(fd, False, self._readable)
+            # (a loop found without add_reader just now watches it from a
+            # selector thread, where a registration serves one wait)
+            kept = self._kept = self._io.persistent
+        else:
+            self._io.add(fd, writing, _resolve, fut, _READY)
         self._waiting[side] = fut
         timer = None if deadline is None else loop.call_at(deadline, _resolve, fut, _EXPIRED)
         try:
@@ -165,7 +180,8 @@ class _AsyncSocket(_Socket):
         finally:
             if self._waiting[side] is fut:   # else close() has unregistered it
                 self._waiting[side] = None
-                self._io.remove(fd, writing)
+                if not kept:
+                    self._io.remove(fd, writing)
             if timer is not None:
                 timer.cancel()
         if outcome == _CLOSED:
@@ -173,13 +189,28 @@ class _AsyncSocket(_Socket):
         if outcome == _EXPIRED:
             raise _error(function, _ws.WSAETIMEDOUT)
 
+    def _readable(self) -> None:
+        """The kept registration's callback: wakes the current read wait, if any."""
+        fut = self._waiting[0]
+        if fut is not None:
+            _resolve(fut, _READY)
+
+    def _unkeep(self) -> None:
+        """Removes the kept read registration, if there is one."""
+        if self._kept:
+            self._kept = False
+            self._io.remove(self._fd, False)
+
     def _wake_waiters(self) -> None:
         """Unregisters the waiters (before the fd can close and be reused) and
         wakes them: they raise InterruptedError."""
+        kept = self._kept
+        self._unkeep()
         for side, fut in enumerate(self._waiting):
             if fut is not None:
                 self._waiting[side] = None
-                self._io.remove(self._fd, bool(side))
+                if not (kept and side == 0):
+                    self._io.remove(self._fd, bool(side))
                 _resolve(fut, _CLOSED)
 
     def close(self) -> None:
@@ -386,6 +417,13 @@ class AsyncConnection(_AsyncSocket):
         """Receives into reply until the peer's FIN and returns the reply;
         ReplyTooLarge once more than limit bytes came (holding the first
         limit); the error of a failed receive, TimeoutError at the deadline."""
+        try:
+            return await self._receive_loop(handle, function, limit, deadline, reply)
+        finally:
+            self._unkeep()
+
+    async def _receive_loop(self, handle: int, function: str, limit: Optional[int], deadline: Optional[float],
+                            reply: _Reply) -> bytes:
         got = ffi.new("size_t *")
         size = _FIRST_DRAIN if limit is None else min(_FIRST_DRAIN, limit + 1)
         buf = ffi.NULL if reply.discard else _new_buffer("char[]", size)
@@ -407,7 +445,9 @@ class AsyncConnection(_AsyncSocket):
                 raise _error(function, code)
             if deadline is not None and deadline <= self._loop.time():
                 raise _error(function, _ws.WSAETIMEDOUT)
-            await self._wait(False, deadline, function)
+            # One registration for all the waits until the FIN (the reply and
+            # the FIN often come apart): what asyncio's transports keep.
+            await self._wait(False, deadline, function, keep=True)
 
     def _finish(self, close: Any) -> None:
         """Closes the handle a disconnect() took, with close (ps_closesocket or
