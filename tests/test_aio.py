@@ -770,18 +770,18 @@ def test_caller_timeouts_work_around_every_call(run: Any, no_fd_left: Any, kind:
 
 
 def test_a_loop_without_add_reader_gets_a_selector_thread_that_ends_when_idle(no_fd_left: Any) -> None:
-    async def main(peer: EchoPeer) -> Tuple[bool, bytes]:
+    async def main(peer: ReplyAfterFinPeer) -> Tuple[bool, bytes]:
         async with await aio.connect(*peer.address) as conn:
-            await conn.sendall(b"proactor-like")
+            await conn.sendall(b"x")      # the reply comes late: the disconnect waits
         return readiness(asyncio.get_running_loop()).uses_thread, conn.drained
 
     def selector_threads() -> int:
         return sum(1 for t in threading.enumerate() if t.name == "portsock.aio selector")
 
-    with EchoPeer() as peer:
+    with ReplyAfterFinPeer(reply=b"proactor-like", delay=0.1) as peer:
         assert run_on("no_add_reader", main(peer)) == (True, b"proactor-like")
     assert wait_for(lambda: selector_threads() == 0, timeout=5)
-    with EchoPeer() as peer:
+    with ReplyAfterFinPeer(reply=b"proactor-like", delay=0.1) as peer:
         assert run_on("asyncio", main(peer)) == (False, b"proactor-like")
     loop = NoReadinessLoop()
     try:

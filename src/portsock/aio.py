@@ -561,14 +561,7 @@ async def _connect_any(loop: asyncio.AbstractEventLoop, host: str, port: int, fa
             if lib.ps_connect(handle, addr, addrlen) != 0:
                 if int(lib.ps_last_error()) != _WOULDBLOCK:
                     raise _error("connect")
-                # As the blocking connect(): timeout 0 (or None) sets no deadline.
-                await conn._wait(True, loop.time() + timeout if timeout else None, "connect")
-                code = ffi.new("int *")
-                size = ffi.new("int *", 4)
-                if lib.ps_getsockopt(handle, lib.SOL_SOCKET, lib.SO_ERROR, code, size) != 0:
-                    raise _error("connect")
-                if code[0] != 0:
-                    raise _error("connect", code[0])
+                await _connected(conn, handle, loop.time() + timeout if timeout else None)
             return conn
         except WinsockError as error:
             errors.append(error)
@@ -577,6 +570,29 @@ async def _connect_any(loop: asyncio.AbstractEventLoop, host: str, port: int, fa
             raise
         _close_failed(conn, handle)
     raise _all_failed(errors)
+
+
+async def _connected(conn: AsyncConnection, handle: int, deadline: Optional[float]) -> None:
+    """Waits for a connect under way (WSAEWOULDBLOCK) to finish, as Winsock's
+    non-blocking clients do: until the socket is writable (a failure too),
+    then SO_ERROR says how it went. A handshake that has already finished
+    (on loopback it often has by the time connect returns) is seen by
+    getpeername at once, without a wait. As the blocking connect(), timeout
+    0 (or None) sets no deadline."""
+    name = ffi.new("char[128]")
+    size = ffi.new("int *", 128)
+    if lib.ps_getpeername(handle, name, size) == 0:
+        return
+    await conn._wait(True, deadline, "connect")
+    error = ffi.new("int *")
+    size[0] = 4
+    if lib.ps_getsockopt(handle, lib.SOL_SOCKET, lib.SO_ERROR, error, size) != 0:
+        raise _error("connect")
+    code = int(error[0])
+    # Connected and reset at once: Winsock's connect succeeds and the next
+    # call reports the reset (the core keeps it), as the blocking connect().
+    if code not in (0, _ws.WSAECONNRESET):
+        raise _error("connect", code)
 
 
 def _close_failed(conn: Optional[AsyncConnection], handle: int) -> None:
