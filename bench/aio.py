@@ -235,11 +235,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def report(args: argparse.Namespace, samples: Dict[Tuple[int, str], List[Dict[str, Any]]], command: str) -> List[str]:
     cpu = {k: Stat([(s["user"] + s["sys"]) / s["n"] * 1e6 for s in ss]) for k, ss in samples.items()}
+    user = {k: Stat([s["user"] / s["n"] * 1e6 for s in ss]) for k, ss in samples.items()}
+    system = {k: Stat([s["sys"] / s["n"] * 1e6 for s in ss]) for k, ss in samples.items()}
     rate = {k: Stat([s["n"] / s["wall"] for s in ss]) for k, ss in samples.items()}
     rows, verdicts = [], []
     for n in CONCURRENCY:
         for v in LABELS:
-            rows.append([str(n), LABELS[v], cpu[n, v].fmt(), rate[n, v].fmt(0),
+            rows.append([str(n), LABELS[v], cpu[n, v].fmt(), "%.1f / %.1f" % (user[n, v].median, system[n, v].median),
+                         rate[n, v].fmt(0),
                          "%.2f×" % (cpu[n, v].median / cpu[n, "streams"].median),
                          "%.2f×" % (rate[n, v].median / rate[n, "streams"].median)])
         cpu_ratio = cpu[n, "aio"].median / cpu[n, "streams"].median
@@ -259,8 +262,8 @@ def report(args: argparse.Namespace, samples: Dict[Tuple[int, str], List[Dict[st
            "`disconnect()`; asyncio streams: `open_connection`, `write`, `write_eof`, `read()` to EOF, `close`, "
            "`wait_closed`). N lifecycles in flight at once on one loop. CPU is the client process's "
            "(getrusage: user + system); medians, with the min–max over the rounds in brackets.", ""]
-    out += table(["N", "variant", "CPU per lifecycle (µs)", "lifecycles/s", "CPU vs streams",
-                  "throughput vs streams"], rows, align="llrrrr")
+    out += table(["N", "variant", "CPU per lifecycle (µs)", "user / system (µs)", "lifecycles/s", "CPU vs streams",
+                  "throughput vs streams"], rows, align="llrrrrr")
     out += ["", "## Target", "",
             "At most %.1f× the CPU per lifecycle of asyncio streams, and a throughput at least theirs:" % CPU_TARGET,
             ""]
