@@ -1,6 +1,6 @@
 """portsock.aio against asyncio streams: N concurrent lifecycles on one loop.
 
-    python bench/aio.py [--rounds R] [--quick] [--loop asyncio|uvloop] [--output FILE] [--no-write]
+    python bench/aio.py [--rounds R] [--quick] [--loop asyncio|uvloop] [--pin] [--output FILE] [--no-write]
 
 One lifecycle is connect, send 14 bytes, the graceful disconnect, against the
 C peer (bench/peer.c, built with gcc into a temporary directory, which echoes
@@ -169,6 +169,9 @@ def parse(argv: Optional[List[str]]) -> argparse.Namespace:
                    help="lifecycles per round and variant, at least N (default 5000; --quick: N, 20 for N=1)")
     p.add_argument("--quick", action="store_true", help="tiny rounds: checks that everything runs")
     p.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the clients' event loop")
+    p.add_argument("--pin", action="store_true",
+                   help="the peer on the first CPU, the clients on the others (Linux; 2 CPUs or more): the "
+                        "peer's threads then never preempt a client inside its system calls")
     p.add_argument("--output", default=DEFAULT_OUTPUT, help="the Markdown file to write")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one round may take")
@@ -200,7 +203,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     clients: Dict[str, Client] = {}
     samples: Dict[Tuple[int, str], List[Dict[str, Any]]] = {}
     try:
-        peer, port = start_peer(build_peer(tmp))
+        exe = build_peer(tmp)
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if args.pin and len(cpus) >= 2:
+            # Started from here, the peer's threads and the clients inherit
+            # these CPU sets: the peer on the first CPU, the clients on the rest.
+            os.sched_setaffinity(0, cpus[:1])
+            peer, port = start_peer(exe)
+            os.sched_setaffinity(0, cpus[1:])
+        else:
+            peer, port = start_peer(exe)
         clients = {v: Client(v, args.loop, args.timeout) for v in LABELS}
         for n in CONCURRENCY:   # one untimed round each, so both processes are warm
             for v in LABELS:
@@ -254,7 +266,8 @@ def report(args: argparse.Namespace, samples: Dict[Tuple[int, str], List[Dict[st
            "- machine: {nproc} cores ({cpu}), {kernel}, {python}".format(**machine()),
            "- date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
            "- loop: %s; the peer: bench/peer.c (16 threads, started as bench/run.py starts it), on the same "
-           "machine" % args.loop,
+           "machine, %s" % (args.loop, "pinned to the first CPU and the clients to the others" if args.pin
+                            else "sharing the CPUs with the clients (not pinned)"),
            "- rounds: %d per N, interleaved; lifecycles per round and variant: %s" % (
                args.rounds, ", ".join("%d (N=%d)" % (lifecycles_per_round(args, n), n) for n in CONCURRENCY)),
            "",
