@@ -108,10 +108,18 @@ _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Readiness] = weak
 
 def readiness(loop: asyncio.AbstractEventLoop) -> Readiness:
     """The one Readiness of loop."""
+    global _last
+    last = _last
+    if last is not None and last._loop is loop:   # the common case: one loop
+        return last
     found = _BY_LOOP.get(loop)
     if found is None:
         found = _BY_LOOP[loop] = Readiness(loop)
+    _last = found
     return found
+
+
+_last: Optional[Readiness] = None
 
 
 class SelectorThread:

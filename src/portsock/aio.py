@@ -298,14 +298,19 @@ class AsyncConnection(_AsyncSocket):
         """Sends all of data; the timeout bounds the whole call. On failure
         the exception has ``bytes_sent``."""
         flags = _flags(flags, "sendall")
-        buf = _args.input_buffer(data, "data")
+        # cffi passes bytes as a pointer to their contents; a C view (for the
+        # offsets of a send that has to wait) only when it is needed.
+        buf: Any = data if type(data) is bytes else _args.input_buffer(data, "data")
         size = len(buf)
         sent = ffi.new("size_t *")
         done = 0
         deadline = None
         while True:
-            ret = lib.ps_sendall(self._live_handle("sendall"), buf + done, size - done, flags, -1, sent)
+            ret = lib.ps_sendall(self._live_handle("sendall"), buf if done == 0 else buf + done, size - done, flags,
+                                 -1, sent)
             done += int(sent[0])
+            if done and type(buf) is bytes:
+                buf = ffi.from_buffer(buf)
             try:
                 if ret == 0:
                     return
@@ -418,36 +423,32 @@ class AsyncConnection(_AsyncSocket):
         ReplyTooLarge once more than limit bytes came (holding the first
         limit); the error of a failed receive, TimeoutError at the deadline."""
         try:
-            return await self._receive_loop(handle, function, limit, deadline, reply)
+            got = ffi.new("size_t *")
+            size = _FIRST_DRAIN if limit is None else min(_FIRST_DRAIN, limit + 1)
+            buf = ffi.NULL if reply.discard else _new_buffer("char[]", size)
+            while True:
+                cap = 0 if reply.discard else size if limit is None else min(size, limit + 1 - reply.total)
+                ret = lib.ps_drain(handle, buf, cap, got, -1)
+                code = 0 if ret >= 0 else int(lib.ps_last_error())
+                reply.add(buf, int(got[0]))
+                if ret == 0:
+                    return reply.value()
+                if limit is not None and reply.total > limit:
+                    raise ReplyTooLarge(reply.value()[:limit], limit, function)
+                if ret == 1:
+                    if size < _LARGEST_DRAIN:   # larger buffers while the reply grows
+                        size = min(size * 4, _LARGEST_DRAIN)
+                        buf = _new_buffer("char[]", size)
+                    continue
+                if code != _WOULDBLOCK:
+                    raise _error(function, code)
+                if deadline is not None and deadline <= self._loop.time():
+                    raise _error(function, _ws.WSAETIMEDOUT)
+                # One registration for all the waits until the FIN (the reply and
+                # the FIN often come apart): what asyncio's transports keep.
+                await self._wait(False, deadline, function, keep=True)
         finally:
             self._unkeep()
-
-    async def _receive_loop(self, handle: int, function: str, limit: Optional[int], deadline: Optional[float],
-                            reply: _Reply) -> bytes:
-        got = ffi.new("size_t *")
-        size = _FIRST_DRAIN if limit is None else min(_FIRST_DRAIN, limit + 1)
-        buf = ffi.NULL if reply.discard else _new_buffer("char[]", size)
-        while True:
-            cap = 0 if reply.discard else size if limit is None else min(size, limit + 1 - reply.total)
-            ret = lib.ps_drain(handle, buf, cap, got, -1)
-            code = 0 if ret >= 0 else int(lib.ps_last_error())
-            reply.add(buf, int(got[0]))
-            if ret == 0:
-                return reply.value()
-            if limit is not None and reply.total > limit:
-                raise ReplyTooLarge(reply.value()[:limit], limit, function)
-            if ret == 1:
-                if size < _LARGEST_DRAIN:   # larger buffers while the reply grows
-                    size = min(size * 4, _LARGEST_DRAIN)
-                    buf = _new_buffer("char[]", size)
-                continue
-            if code != _WOULDBLOCK:
-                raise _error(function, code)
-            if deadline is not None and deadline <= self._loop.time():
-                raise _error(function, _ws.WSAETIMEDOUT)
-            # One registration for all the waits until the FIN (the reply and
-            # the FIN often come apart): what asyncio's transports keep.
-            await self._wait(False, deadline, function, keep=True)
 
     def _finish(self, close: Any) -> None:
         """Closes the handle a disconnect() took, with close (ps_closesocket or
