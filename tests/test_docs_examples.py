@@ -6,6 +6,7 @@ as a script against real loopback peers."""
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 import re
 
@@ -19,8 +20,14 @@ def python_blocks(name):
 
 
 _testing_blocks = python_blocks("docs/testing.md")
-# The parity-test example defines test_* functions that use the plugin's fixtures.
-exec(compile(_testing_blocks[-1], str(ROOT / "docs/testing.md"), "exec"))
+# The parity-test examples define test_* functions that use the plugin's fixtures;
+# the async one needs pytest-asyncio (the test extras install it).
+for _block in (b for b in _testing_blocks if "def test_" in b):
+    if "pytest.mark.asyncio" in _block and importlib.util.find_spec("pytest_asyncio") is None:
+        def test_testing_md_async_parity_example() -> None:
+            pytest.skip("pytest-asyncio is not installed (pip install pytest-asyncio, or portsock[test])")
+        continue
+    exec(compile(_block, str(ROOT / "docs/testing.md"), "exec"))
 
 
 # README's parity-testing example defines pytest tests too.
@@ -100,6 +107,19 @@ def test_readme_trace_example_prints_what_it_says():
 def test_readme_connection_example_runs():
     block = [b for b in python_blocks("README.md") if "portsock.connect(" in b][0]
     _with_echo_server(block)
+
+
+def test_readme_async_example_runs():
+    _with_echo_server([b for b in python_blocks("README.md") if "portsock.aio.connect(" in b][0])
+
+
+def test_api_md_aio_example_runs():
+    _with_echo_server([b for b in python_blocks("docs/api.md") if "portsock.aio.connect(" in b][0])
+
+
+def test_testing_md_async_peer_example_runs():
+    exec(compile([b for b in _testing_blocks if "async_wait()" in b and "asyncio.run(" in b][0],
+                 "docs/testing.md", "exec"), {})
 
 
 def _porting_programs():

@@ -6,6 +6,7 @@ on Windows, Linux and macOS.
 - ``portsock.connect()`` and ``Connection``: the same lifecycle the Python way,
   with a one-call graceful ``disconnect()`` and exceptions that are both
   ``WinsockError`` and the matching builtin (ConnectionResetError, ...).
+- ``portsock.aio``: the same for asyncio (``await portsock.aio.connect()``).
 - ``portsock.testing``: scripted loopback peers for parity tests.
 """
 
@@ -34,6 +35,15 @@ from portsock._connection import (  # noqa: E402
 from portsock._errors import ReplyTooLarge, WinsockError, error_class, error_for  # noqa: E402
 from portsock._server import Listener, create_server  # noqa: E402
 from portsock.winsock import AF_INET, AF_INET6, AF_UNSPEC, SD_BOTH, SD_RECEIVE, SD_SEND  # noqa: E402
+
+
+def __getattr__(name: str) -> object:
+    """portsock.aio, imported on first use (it imports asyncio)."""
+    if name == "aio":
+        import importlib
+        return importlib.import_module("portsock.aio")
+    raise AttributeError("module 'portsock' has no attribute %r" % name)
+
 
 __all__ = [
     "winsock", "connect", "Connection", "Session", "create_server", "Listener", "WinsockError", "ReplyTooLarge",

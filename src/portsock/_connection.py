@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar, overload
 
 from portsock import _args, _signals, winsock as _ws
 from portsock._core import ffi, lib
@@ -319,14 +319,7 @@ class Connection(_Socket):
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Receives up to bufsize bytes; b"" means the peer closed (its FIN)."""
-        if not isinstance(bufsize, int):
-            raise TypeError("bufsize must be an int")
-        if bufsize < 0:
-            raise ValueError("negative buffersize in recv")
-        flags = _flags(flags, "recv")
-        # One recv returns what has arrived, at most a socket buffer's worth:
-        # a huge bufsize need not allocate (and zero) that much up front.
-        size = max(1, min(bufsize, _RECV_CAP))
+        size, flags = _recv_args(bufsize, flags)
         buf = ffi.new("char[]", size)
         ret = lib.ps_recv(self._live_handle("recv"), buf, min(bufsize, size), flags)
         if ret < 0:
@@ -335,33 +328,15 @@ class Connection(_Socket):
 
     def recv_into(self, buffer: WriteableBuffer, nbytes: int = 0, flags: int = 0) -> int:
         """Receives into a writable, contiguous buffer, without a copy."""
-        if not isinstance(nbytes, int):
-            raise TypeError("nbytes must be an int")
-        view = memoryview(buffer)
-        if view.readonly:
-            raise TypeError("recv_into() needs a writable buffer")
-        if not view.c_contiguous:
-            raise BufferError("recv_into() needs a contiguous buffer")
-        if nbytes < 0:
-            raise ValueError("negative buffersize in recv_into")
-        flags = _flags(flags, "recv_into")
-        size = view.nbytes
-        if nbytes == 0:
-            nbytes = size
-        elif nbytes > size:
-            raise ValueError("buffer too small for requested bytes")
-        cbuf = ffi.from_buffer(buffer, require_writable=True)
-        ret = lib.ps_recv(self._live_handle("recv_into"), cbuf, min(nbytes, _INT_MAX), flags)
+        cbuf, nbytes, flags = _recv_into_args(buffer, nbytes, flags)
+        ret = lib.ps_recv(self._live_handle("recv_into"), cbuf, nbytes, flags)
         if ret < 0:
             raise self._error("recv_into")
         return int(ret)
 
     def shutdown(self, how: int) -> None:
         """shutdown(SD_RECEIVE, SD_SEND or SD_BOTH), with Winsock's rules."""
-        if isinstance(how, bool) or not isinstance(how, int):
-            raise TypeError("how must be an int (SD_RECEIVE, SD_SEND or SD_BOTH), not %s" % type(how).__name__)
-        if how not in (_ws.SD_RECEIVE, _ws.SD_SEND, _ws.SD_BOTH):
-            raise ValueError("how must be SD_RECEIVE, SD_SEND or SD_BOTH")
+        _check_how(how)
         if lib.ps_shutdown(self._live_handle("shutdown"), how) != 0:
             raise self._error("shutdown")
 
@@ -663,6 +638,45 @@ def _error(function: str, code: Optional[int] = None, message: Optional[str] = N
     return error_for(code, function, message)
 
 
+def _recv_args(bufsize: Any, flags: Any) -> Tuple[int, int]:
+    """recv()'s arguments checked: (the size of buffer to allocate, flags)."""
+    if not isinstance(bufsize, int):
+        raise TypeError("bufsize must be an int")
+    if bufsize < 0:
+        raise ValueError("negative buffersize in recv")
+    # One recv returns what has arrived, at most a socket buffer's worth:
+    # a huge bufsize need not allocate (and zero) that much up front.
+    return max(1, min(bufsize, _RECV_CAP)), _flags(flags, "recv")
+
+
+def _recv_into_args(buffer: Any, nbytes: Any, flags: Any) -> Tuple[CData, int, int]:
+    """recv_into()'s arguments checked: (a C pointer to the buffer, the length
+    to ask ps_recv for, flags)."""
+    if not isinstance(nbytes, int):
+        raise TypeError("nbytes must be an int")
+    view = memoryview(buffer)
+    if view.readonly:
+        raise TypeError("recv_into() needs a writable buffer")
+    if not view.c_contiguous:
+        raise BufferError("recv_into() needs a contiguous buffer")
+    if nbytes < 0:
+        raise ValueError("negative buffersize in recv_into")
+    flags = _flags(flags, "recv_into")
+    size = view.nbytes
+    if nbytes == 0:
+        nbytes = size
+    elif nbytes > size:
+        raise ValueError("buffer too small for requested bytes")
+    return ffi.from_buffer(buffer, require_writable=True), min(nbytes, _INT_MAX), flags
+
+
+def _check_how(how: Any) -> None:
+    if isinstance(how, bool) or not isinstance(how, int):
+        raise TypeError("how must be an int (SD_RECEIVE, SD_SEND or SD_BOTH), not %s" % type(how).__name__)
+    if how not in (_ws.SD_RECEIVE, _ws.SD_SEND, _ws.SD_BOTH):
+        raise ValueError("how must be SD_RECEIVE, SD_SEND or SD_BOTH")
+
+
 # The largest option value setsockopt hands to the core (the mirror's bound).
 _MAX_OPTLEN = 1 << 16
 
@@ -807,22 +821,27 @@ def connect(host: str, port: int, *, timeout: Timeout = None, family: int = _ws.
     it, so no Session is needed. If WSACleanup calls elsewhere have since
     dropped every reference (the socket layer is stopped: WSANOTINITIALISED),
     connect() takes the reference again and tries once more."""
-    if type(host) is not str or type(port) is not int or not 0 <= port <= 65535 or "\0" in host:
-        _check_host_port(host, port)
-    if family not in (_ws.AF_UNSPEC, _ws.AF_INET, _ws.AF_INET6):
-        raise ValueError("family must be AF_UNSPEC, AF_INET or AF_INET6")
-    if timeout is not None:
-        timeout = _check_timeout(timeout)
-    if source_address is not None:
-        if not isinstance(source_address, tuple) or len(source_address) != 2:
-            raise TypeError("source_address must be a (host, port) tuple, not %r" % (source_address,))
-        _check_host_port(*source_address, what="source host")
+    timeout = _check_connect_args(host, port, timeout, family, source_address)
     return _started(_connect_to, host, port, family, timeout, source_address)
 
 
 def _connect_to(host: str, port: int, family: int, timeout: Timeout,
                 source: Optional[Tuple[str, int]]) -> Connection:
     return _connect_any(_addresses(host, port, family), timeout, source)
+
+
+def _check_connect_args(host: Any, port: Any, timeout: Any, family: Any, source_address: Any) -> Timeout:
+    """connect()'s arguments checked (TypeError, ValueError); returns the timeout."""
+    if type(host) is not str or type(port) is not int or not 0 <= port <= 65535 or "\0" in host:
+        _check_host_port(host, port)
+    if family not in (_ws.AF_UNSPEC, _ws.AF_INET, _ws.AF_INET6):
+        raise ValueError("family must be AF_UNSPEC, AF_INET or AF_INET6")
+    checked = _check_timeout(timeout)
+    if source_address is not None:
+        if not isinstance(source_address, tuple) or len(source_address) != 2:
+            raise TypeError("source_address must be a (host, port) tuple, not %r" % (source_address,))
+        _check_host_port(*source_address, what="source host")
+    return checked
 
 
 def _check_host_port(host: Any, port: Any, what: str = "host") -> None:
@@ -909,13 +928,7 @@ def _connect_any(entries: List[_Entry], timeout: Timeout, source: Optional[Tuple
     the last address's error, with every address's error in ``errors``."""
     errors: List[WinsockError] = []
     ms = _timeout_ms(timeout) if timeout else -1
-    for af, socktype, protocol, addr, addrlen in entries:
-        handle = lib.ps_socket_open(af, socktype, protocol)
-        if handle == _INVALID_SOCKET:
-            errors.append(_error("socket"))
-            if errors[-1].winerror == _ws.WSANOTINITIALISED:
-                break   # no address can do better
-            continue
+    for handle, af, addr, addrlen in _sockets_for(entries, errors):
         try:
             if source is not None:
                 _bind_source(handle, af, source)
@@ -933,6 +946,27 @@ def _connect_any(entries: List[_Entry], timeout: Timeout, source: Optional[Tuple
         except BaseException:
             lib.ps_closesocket(handle)
             raise
+    raise _all_failed(errors)
+
+
+def _sockets_for(entries: List[_Entry], errors: List[WinsockError]) -> Iterator[Tuple[int, int, CData, int]]:
+    """A new socket for each address in turn: (handle, family, sockaddr, its
+    length). A socket that cannot be opened is its error in errors; once the
+    socket layer is found stopped, no address can do better."""
+    for af, socktype, protocol, addr, addrlen in entries:
+        handle = lib.ps_socket_open(af, socktype, protocol)
+        if handle != _INVALID_SOCKET:
+            yield int(handle), af, addr, addrlen
+            continue
+        errors.append(_error("socket"))
+        if errors[-1].winerror == _ws.WSANOTINITIALISED:
+            return
+
+
+def _all_failed(errors: List[WinsockError]) -> WinsockError:
+    """The error connect() raises when no address accepted: the last one, with
+    every address's error in ``errors`` (and, on 3.11+, the others as an
+    ExceptionGroup in its __cause__)."""
     if not errors:   # getaddrinfo gave no address at all
         errors.append(_error("connect", _ws.WSAHOST_NOT_FOUND))
     last = errors[-1]
@@ -941,7 +975,7 @@ def _connect_any(entries: List[_Entry], timeout: Timeout, source: Optional[Tuple
         # The others, as create_connection(all_errors=True) would raise them.
         last.__cause__ = ExceptionGroup("%d other address(es) failed first" % (len(errors) - 1),  # noqa: F821
                                         errors[:-1])
-    raise last
+    return last
 
 
 def _bind_source(handle: int, family: int, source: Tuple[str, int]) -> None:

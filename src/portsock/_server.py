@@ -45,6 +45,13 @@ def create_server(address: Tuple[str, int], *, family: int = _ws.AF_INET, backlo
     does. backlog None is SOMAXCONN. reuse_port sets SO_REUSEPORT (ValueError
     where portsock has none); dualstack_ipv6 (family AF_INET6 only) accepts
     IPv4 clients too, otherwise an AF_INET6 listener is IPv6-only."""
+    host, port, backlog = _check_server_args(address, family, backlog, reuse_port, dualstack_ipv6)
+    return _started(lambda: Listener(_listening_handle(host, port, family, backlog, reuse_port, dualstack_ipv6)))
+
+
+def _check_server_args(address: Any, family: Any, backlog: Any, reuse_port: bool,
+                       dualstack_ipv6: bool) -> Tuple[str, int, Optional[int]]:
+    """create_server()'s arguments checked (TypeError, ValueError): (host, port, backlog)."""
     if not isinstance(address, tuple) or len(address) != 2:
         raise TypeError("address must be a (host, port) tuple, not %r" % (address,))
     host, port = address
@@ -55,35 +62,39 @@ def create_server(address: Tuple[str, int], *, family: int = _ws.AF_INET, backlo
         backlog = _args.check_int(backlog, "backlog")
         if not 0 <= backlog <= _args.INT_MAX:
             raise ValueError("backlog must be 0..%d, not %d" % (_args.INT_MAX, backlog))
-    reuse_port_opt: Optional[int] = getattr(lib, "SO_REUSEPORT", None)
-    if reuse_port and reuse_port_opt is None:
+    if reuse_port and _REUSE_PORT is None:
         raise ValueError("SO_REUSEPORT is not supported on this platform")
     if dualstack_ipv6 and family != _ws.AF_INET6:
         raise ValueError("dualstack_ipv6 requires AF_INET6 family")
+    return host, port, backlog
 
-    def open_listener() -> Listener:
-        af, socktype, protocol, addr, addrlen = _addresses(host, port, family, passive=True)[0]
-        handle = lib.ps_socket_open(af, socktype, protocol)
-        if handle == _INVALID_SOCKET:
-            raise _error("socket")
-        try:
-            if sys.platform != "win32":
-                _set_int(handle, lib.SOL_SOCKET, lib.SO_REUSEADDR, 1)
-            if reuse_port:
-                assert reuse_port_opt is not None
-                _set_int(handle, lib.SOL_SOCKET, reuse_port_opt, 1)
-            if af == _ws.AF_INET6:
-                _set_int(handle, lib.IPPROTO_IPV6, lib.IPV6_V6ONLY, 0 if dualstack_ipv6 else 1)
-            if lib.ps_bind(handle, addr, addrlen) != 0:
-                raise _error("bind")
-            if lib.ps_listen(handle, lib.SOMAXCONN if backlog is None else backlog) != 0:
-                raise _error("listen")
-            return Listener(handle)
-        except BaseException:
-            lib.ps_closesocket(handle)
-            raise
 
-    return _started(open_listener)
+_REUSE_PORT: Optional[int] = getattr(lib, "SO_REUSEPORT", None)
+
+
+def _listening_handle(host: str, port: int, family: int, backlog: Optional[int], reuse_port: bool,
+                      dualstack_ipv6: bool) -> int:
+    """A handle of the core bound to (host, port) and listening, as create_server() describes."""
+    af, socktype, protocol, addr, addrlen = _addresses(host, port, family, passive=True)[0]
+    handle = lib.ps_socket_open(af, socktype, protocol)
+    if handle == _INVALID_SOCKET:
+        raise _error("socket")
+    try:
+        if sys.platform != "win32":
+            _set_int(handle, lib.SOL_SOCKET, lib.SO_REUSEADDR, 1)
+        if reuse_port:
+            assert _REUSE_PORT is not None
+            _set_int(handle, lib.SOL_SOCKET, _REUSE_PORT, 1)
+        if af == _ws.AF_INET6:
+            _set_int(handle, lib.IPPROTO_IPV6, lib.IPV6_V6ONLY, 0 if dualstack_ipv6 else 1)
+        if lib.ps_bind(handle, addr, addrlen) != 0:
+            raise _error("bind")
+        if lib.ps_listen(handle, lib.SOMAXCONN if backlog is None else backlog) != 0:
+            raise _error("listen")
+        return int(handle)
+    except BaseException:
+        lib.ps_closesocket(handle)
+        raise
 
 
 def _set_int(handle: int, level: int, optname: int, value: int) -> None:

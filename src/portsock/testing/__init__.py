@@ -11,12 +11,16 @@ whether the client ended with a FIN (graceful) or a reset (abortive).
         assert conn.disconnect() == b"ping"
     assert peer.report.saw_fin and not peer.report.saw_reset
 
+From async tests, ``async with`` a peer and ``await peer.async_wait()``: the
+same, waiting without blocking the event loop the client runs on.
+
 The peers are written on portsock.winsock, so they behave the same on every
 platform. Every wait is bounded (``timeout``, 30 s by default).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass
@@ -115,6 +119,21 @@ class Peer:
         if self._thread is not None:
             self._thread.join(min(self.timeout, self.exit_grace))
         self.stop()
+
+    # -- from async tests ------------------------------------------------------
+    # The peer runs in its own thread, so it serves an asyncio client as well;
+    # what waits for that thread (wait(), the end of a with block) must not
+    # block the loop the client runs on: these wait in a worker thread.
+
+    async def async_wait(self, timeout: Optional[float] = None) -> PeerReport:
+        """wait() for async tests: the loop keeps running meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.wait, timeout)
+
+    async def __aenter__(self) -> Peer:
+        return self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.__exit__, *exc)
 
     def __repr__(self) -> str:
         return "<%s on %s:%d>" % (type(self).__name__, self.host, self.port)
