@@ -465,34 +465,14 @@ static int finish_connect(struct slot *sl, deadline_t deadline)
     return err ? ps_wsa_from_errno(err) : 0;
 }
 
-/* The connect system call; a blocking one is counted in in_connect, which
-   ps_wake_blocked watches. */
-static int connect_call(struct slot *sl, const void *name, int namelen)
-{
-    int r, err;
-    atomic_fetch_add(&sl->in_connect, 1);
-    r = connect(sl->fd, (const struct sockaddr *)name, (socklen_t)namelen);
-    err = errno;
-    atomic_fetch_sub(&sl->in_connect, 1);
-    return r == 0 ? 0 : err;
-}
-
-static int connect_slot(struct slot *sl, const void *name, int namelen, deadline_t deadline)
+/* A connect under way, from the system call to its outcome. */
+static int connect_steps(struct slot *sl, const void *name, int namelen, deadline_t deadline)
 {
     int err, code, timed;
-    if (name == NULL || namelen < (int)sizeof(struct sockaddr_in))
-        return PS_WSAEFAULT;
-    if (has_flag(sl, F_LISTENING))
-        return PS_WSAEINVAL;
-    if (sl->type == SOCK_STREAM && is_connected(sl))
-        return PS_WSAEISCONN;
     if (has_flag(sl, F_CONNECTING)) {
         if (has_flag(sl, F_NONBLOCK))
             return PS_WSAEALREADY;
-        code = finish_connect(sl, deadline);   /* one that a signal interrupted */
-        if (code == 0)
-            set_flag(sl, F_CONNECTED);
-        return code;
+        return finish_connect(sl, deadline);   /* one that a signal interrupted */
     }
     atomic_store(&sl->so_error, 0);
     /* With a deadline, the blocking connect is made non-blocking for the
@@ -500,7 +480,7 @@ static int connect_slot(struct slot *sl, const void *name, int namelen, deadline
     timed = deadline != PS_NO_DEADLINE && !has_flag(sl, F_NONBLOCK) && !has_flag(sl, F_INHERITED);
     if (timed && (code = kernel_nonblocking(sl, 1)) != 0)
         return code;
-    err = connect_call(sl, name, namelen);
+    err = connect(sl->fd, (const struct sockaddr *)name, (socklen_t)namelen) == 0 ? 0 : errno;
     if (err == 0)
         code = 0;
     else if (err == EINPROGRESS || err == EINTR) {
@@ -517,6 +497,27 @@ static int connect_slot(struct slot *sl, const void *name, int namelen, deadline
         if (code == 0)
             code = restore;
     }
+    return code;
+}
+
+static int connect_slot(struct slot *sl, const void *name, int namelen, deadline_t deadline)
+{
+    int code;
+    if (name == NULL || namelen < (int)sizeof(struct sockaddr_in))
+        return PS_WSAEFAULT;
+    if (has_flag(sl, F_LISTENING))
+        return PS_WSAEINVAL;
+    if (sl->type == SOCK_STREAM && is_connected(sl))
+        return PS_WSAEISCONN;
+    /* The one call a closesocket's shutdown cannot stop before it starts: a
+       connect begun after it would run afresh. So the connect counts itself
+       in in_connect before it looks at the closing mark, and closesocket sets
+       the mark before it looks at in_connect (both sequentially consistent):
+       either this call sees the mark, or closesocket sees the call and shuts
+       the socket down again until it has ended (ps_wake_blocked). */
+    atomic_fetch_add(&sl->in_connect, 1);
+    code = ps_closing(sl) ? PS_WSAEINTR : connect_steps(sl, name, namelen, deadline);
+    atomic_fetch_sub(&sl->in_connect, 1);
     if (code == 0)
         set_flag(sl, F_CONNECTED);
     return code;

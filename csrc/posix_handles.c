@@ -141,7 +141,7 @@ void ps_release(struct slot *sl)
    table_lock. */
 static int mark_closing_locked(struct slot *sl, int *fd_to_close)
 {
-    __atomic_store_n(&sl->closing, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&sl->closing, 1, __ATOMIC_SEQ_CST);   /* see connect_slot */
     if (++sl->gen == 0)
         sl->gen = 1;
     if (sl->refs > 1 && !has_flag(sl, F_INHERITED)) {

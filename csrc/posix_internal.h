@@ -51,7 +51,7 @@ struct slot {
     atomic_int flags;
     atomic_int so_error;            /* a Winsock code, kept until the next connect */
     atomic_uint rcvtimeo, sndtimeo; /* ms, 0 = none */
-    atomic_int in_connect;          /* threads inside a blocking connect() */
+    atomic_int in_connect;          /* threads inside a connect call (connect_slot) */
     atomic_uint kept_linger;        /* F_KEPT_LINGER's value: l_onoff << 16 | l_linger */
 };
 
@@ -76,9 +76,11 @@ int ps_close_handle(ps_socket s);
 void ps_count_startup(void);
 int ps_count_cleanup(void);
 
+/* Sequentially consistent, as the store that sets it: connect_slot in
+   posix.c relies on it. */
 static inline int ps_closing(struct slot *sl)
 {
-    return __atomic_load_n(&sl->closing, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&sl->closing, __ATOMIC_SEQ_CST);
 }
 
 static inline int has_flag(struct slot *sl, int flag)

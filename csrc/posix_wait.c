@@ -129,9 +129,11 @@ void ps_wake_blocked(struct slot *sl)
     shutdown(sl->fd, SHUT_RDWR);
     /* The one call that shutdown does not stop before it starts is connect:
        one that had not reached the kernel yet would start afresh, and could
-       sleep for the kernel's whole connect timeout. Shut it down again once it
-       has (a connect under way is aborted by shutdown). */
-    for (tries = 0; tries < 100 && atomic_load(&sl->in_connect) > 0; tries++) {
+       sleep for the kernel's whole connect timeout. While one is in progress
+       (connect_slot counts it), shut the socket down again until it has ended
+       (a connect under way in the kernel is aborted by shutdown). Bounded, for
+       a system whose shutdown would not abort one: 2 s. */
+    for (tries = 0; tries < 2000 && atomic_load(&sl->in_connect) > 0; tries++) {
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
         shutdown(sl->fd, SHUT_RDWR);
