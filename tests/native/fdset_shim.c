@@ -14,6 +14,7 @@
  */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,9 @@ int main(void)
     s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
     if (s == INVALID_SOCKET)
         return 1;
+
+    printf("FD_SETSIZE %d, sizeof(fd_set) is its: %d\n", (int)FD_SETSIZE,
+           sizeof(fd_set) == offsetof(fd_set, fd_array) + FD_SETSIZE * sizeof(SOCKET));
 
     /* The crash: FD_SET of a SOCKET, then select. */
     FD_ZERO(&readfds);
