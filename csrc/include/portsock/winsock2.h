@@ -90,10 +90,13 @@
 
 /* FD_SETSIZE is the program's if it defined it before this header (as with
    Windows' winsock2.h), else 64. The system headers below define their own
-   (1024 on glibc), so the program's is put aside while they are read. A value
-   equal to the system's, left by a system header included earlier, is the
-   system's and does not count. */
-#if defined(FD_SETSIZE) && !(defined(__FD_SETSIZE) && FD_SETSIZE == __FD_SETSIZE)
+   (1024 on glibc and macOS), so the program's is put aside while they are
+   read. A value equal to the system's, left by a system header included
+   earlier (glibc's __FD_SETSIZE, macOS's __DARWIN_FD_SETSIZE), is the
+   system's and does not count: a program that wants that very size defines
+   it before any system header. */
+#if defined(FD_SETSIZE) && !(defined(__FD_SETSIZE) && FD_SETSIZE == __FD_SETSIZE) && \
+    !(defined(__DARWIN_FD_SETSIZE) && FD_SETSIZE == __DARWIN_FD_SETSIZE)
 #define PORTSOCK_SHIM_PROGRAM_FD_SETSIZE 1
 #pragma push_macro("FD_SETSIZE")
 #endif
