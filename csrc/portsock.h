@@ -129,6 +129,40 @@ typedef struct ps_sockaddr_view {
     uint8_t addr[16];
 } ps_sockaddr_view;
 
+/* Winsock's fd_set, with FD_SETSIZE 64 (Windows' default). A program may size
+   its sets otherwise (its own FD_SETSIZE, as on Windows): ps_select and
+   ps_fd_isset read fd_count and that many handles, whatever the array's
+   declared size, as Winsock does; pass such a set cast to ps_fd_set *. */
+#define PS_FD_SETSIZE 64
+typedef struct ps_fd_set {
+    unsigned int fd_count;
+    ps_socket fd_array[64];   /* PS_FD_SETSIZE (cffi's cdef wants the number) */
+} ps_fd_set;
+
+/* Winsock's struct timeval (long fields, 32 bits on Windows). */
+typedef struct ps_timeval {
+    long tv_sec;
+    long tv_usec;
+} ps_timeval;
+
+/* WSAPOLLFD and the POLL* flags, with Winsock's values (not POSIX's). */
+typedef struct ps_wsapollfd {
+    ps_socket fd;
+    short events;
+    short revents;
+} ps_wsapollfd;
+
+#define PS_POLLRDNORM 0x0100
+#define PS_POLLRDBAND 0x0200
+#define PS_POLLIN (PS_POLLRDNORM | PS_POLLRDBAND)
+#define PS_POLLPRI 0x0400
+#define PS_POLLWRNORM 0x0010
+#define PS_POLLOUT PS_POLLWRNORM
+#define PS_POLLWRBAND 0x0020
+#define PS_POLLERR 0x0001
+#define PS_POLLHUP 0x0002
+#define PS_POLLNVAL 0x0004
+
 /* --- startup, cleanup and the last error -------------------------------- */
 int ps_startup(uint16_t version, ps_wsadata *data);         /* WSAStartup */
 int ps_cleanup(void);                                       /* WSACleanup */
@@ -152,6 +186,16 @@ int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen
 int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp);  /* u_long */
 int ps_getsockname(ps_socket s, void *name, int *namelen);
 int ps_getpeername(ps_socket s, void *name, int *namelen);
+
+/* --- waiting on several sockets ------------------------------------------- */
+/* select: nfds is ignored; each set (or NULL) is rewritten with its ready
+   handles; timeout NULL blocks. Returns the number of (handle, set) pairs
+   ready, 0 at the timeout, or PS_SOCKET_ERROR. */
+int ps_select(int nfds, ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptfds,
+              const ps_timeval *timeout);
+int ps_fd_isset(ps_socket s, const ps_fd_set *set);          /* __WSAFDIsSet */
+/* WSAPoll: timeout_ms < 0 blocks, 0 returns at once. */
+int ps_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms);
 
 /* --- names and addresses -------------------------------------------------- */
 int ps_getaddrinfo(const char *node, const char *service,

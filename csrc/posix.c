@@ -1276,15 +1276,7 @@ static ps_socket ws_adopt(intptr_t native)
 
 /* ------------------------------------------------------------------------ */
 /* The exported calls: Winsock never sets errno, so none of them leaves it
-   changed, whatever the system calls inside did to it. */
-
-#define KEEP_ERRNO(type, call)          \
-    {                                   \
-        int saved_errno = errno;        \
-        type result = call;             \
-        errno = saved_errno;            \
-        return result;                  \
-    }
+   changed, whatever the system calls inside did to it (KEEP_ERRNO). */
 
 int ps_startup(uint16_t version, ps_wsadata *data) KEEP_ERRNO(int, ws_startup(version, data))
 int ps_cleanup(void) KEEP_ERRNO(int, ws_cleanup())

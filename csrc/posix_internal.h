@@ -1,9 +1,10 @@
 /*
- * posix_internal.h - what the three files of the POSIX backend share.
+ * posix_internal.h - what the files of the POSIX backend share.
  *
  *   posix_handles.c  the handle table: a socket's lifetime, references, close,
  *                    startup and cleanup, fork
  *   posix_wait.c     waiting and waking: deadlines, poll, signals
+ *   posix_select.c   select and WSAPoll: waiting on several sockets at once
  *   posix.c          the Winsock rules, and the I/O loops that use the two above
  *
  * Not part of the public API; no other file includes it.
@@ -54,6 +55,16 @@ struct slot {
     atomic_int in_connect;          /* threads inside a connect call (connect_slot) */
     atomic_uint kept_linger;        /* F_KEPT_LINGER's value: l_onoff << 16 | l_linger */
 };
+
+/* The body of an exported function: Winsock never sets errno, so the call
+   keeps the caller's, whatever the system calls inside did to it. */
+#define KEEP_ERRNO(type, call)          \
+    {                                   \
+        int saved_errno = errno;        \
+        type result = call;             \
+        errno = saved_errno;            \
+        return result;                  \
+    }
 
 /* --- posix_handles.c ----------------------------------------------------- */
 
@@ -111,6 +122,12 @@ int wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline,
 /* After a system call failed with EINTR: 0 to retry it, or WSAEINTR when the
    call must end (the socket is closing, or the signal hook asked to stop). */
 int ps_after_eintr(struct slot *sl);
+/* The signal part of ps_after_eintr, for a wait on several sockets: runs the
+   hook, if any; WSAEINTR when it asks the call to stop, else 0. */
+int ps_signal_stops(void);
+/* How often a wait that cannot be woken by shutdown looks at the closing
+   mark. */
+#define WAKE_SLICE_MS 100
 /* Whether a blocked call on sl cannot be woken by ps_wake_blocked, and so
    waits in slices, looking at the closing mark in between. */
 int ps_waits_in_slices(struct slot *sl);

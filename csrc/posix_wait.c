@@ -28,9 +28,6 @@
 #include <limits.h>
 #include <time.h>
 
-/* How often a wait that cannot be woken by shutdown looks at the closing
-   mark. */
-#define WAKE_SLICE_MS 100
 
 static _Atomic(ps_signal_hook) signal_hook;
 
@@ -51,15 +48,17 @@ deadline_t deadline_after(int64_t timeout_ms)
     return timeout_ms < 0 ? PS_NO_DEADLINE : ps_now_ms() + timeout_ms;
 }
 
+int ps_signal_stops(void)
+{
+    ps_signal_hook hook = atomic_load(&signal_hook);
+    /* The hook runs with no lock of the core held, so it may call the core,
+       even close the very socket the call waits on. */
+    return hook != NULL && hook() != 0 ? PS_WSAEINTR : 0;
+}
+
 int ps_after_eintr(struct slot *sl)
 {
-    ps_signal_hook hook;
-    if (ps_closing(sl))
-        return PS_WSAEINTR;
-    hook = atomic_load(&signal_hook);
-    /* The hook runs with no lock of the core held, so it may call the core,
-       even close this very socket. */
-    if (hook != NULL && hook() != 0)
+    if (ps_closing(sl) || ps_signal_stops() != 0)
         return PS_WSAEINTR;
     return ps_closing(sl) ? PS_WSAEINTR : 0;
 }

@@ -10,6 +10,7 @@
 #include "platform.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Handles cross the API as ps_socket; the conversion must be lossless both
@@ -23,6 +24,20 @@ PS_STATIC_ASSERT(sizeof(((ps_wsadata *)0)->szDescription) == sizeof(((WSADATA *)
 PS_STATIC_ASSERT(sizeof(((ps_wsadata *)0)->szSystemStatus) == sizeof(((WSADATA *)0)->szSystemStatus),
                  system_status_size);
 PS_STATIC_ASSERT(sizeof(unsigned long) == sizeof(u_long), u_long_size);
+/* select's and WSAPoll's structures are passed as they are: the ps_ types are
+   laid out as Windows' own. */
+PS_STATIC_ASSERT(PS_FD_SETSIZE == FD_SETSIZE, fd_setsize);
+PS_STATIC_ASSERT(sizeof(ps_fd_set) == sizeof(fd_set), fd_set_size);
+PS_STATIC_ASSERT(offsetof(ps_fd_set, fd_array) == offsetof(fd_set, fd_array), fd_set_array);
+PS_STATIC_ASSERT(sizeof(ps_timeval) == sizeof(struct timeval), timeval_size);
+PS_STATIC_ASSERT(offsetof(ps_timeval, tv_usec) == offsetof(struct timeval, tv_usec), timeval_usec);
+PS_STATIC_ASSERT(sizeof(ps_wsapollfd) == sizeof(WSAPOLLFD), wsapollfd_size);
+PS_STATIC_ASSERT(offsetof(ps_wsapollfd, events) == offsetof(WSAPOLLFD, events), wsapollfd_events);
+PS_STATIC_ASSERT(offsetof(ps_wsapollfd, revents) == offsetof(WSAPOLLFD, revents), wsapollfd_revents);
+PS_STATIC_ASSERT(PS_POLLRDNORM == POLLRDNORM && PS_POLLRDBAND == POLLRDBAND && PS_POLLIN == POLLIN &&
+                 PS_POLLPRI == POLLPRI && PS_POLLWRNORM == POLLWRNORM && PS_POLLOUT == POLLOUT &&
+                 PS_POLLWRBAND == POLLWRBAND && PS_POLLERR == POLLERR && PS_POLLHUP == POLLHUP &&
+                 PS_POLLNVAL == POLLNVAL, poll_flags);
 
 #define SOCK(s) ((SOCKET)(s))
 
@@ -151,6 +166,28 @@ int ps_getsockname(ps_socket s, void *name, int *namelen)
 int ps_getpeername(ps_socket s, void *name, int *namelen)
 {
     return getpeername(SOCK(s), (struct sockaddr *)name, namelen);
+}
+
+/* ---- waiting on several sockets ------------------------------------------ */
+
+int ps_select(int nfds, ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptfds,
+              const ps_timeval *timeout)
+{
+    /* A set of any FD_SETSIZE: Winsock reads fd_count handles, as the core
+       does. select's timeout is a `const PTIMEVAL` (the pointer is const, not
+       the timeval), hence the cast. */
+    return select(nfds, (fd_set *)readfds, (fd_set *)writefds, (fd_set *)exceptfds,
+                  (struct timeval *)timeout);
+}
+
+int ps_fd_isset(ps_socket s, const ps_fd_set *set)
+{
+    return __WSAFDIsSet(SOCK(s), (fd_set *)set);
+}
+
+int ps_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
+{
+    return WSAPoll((WSAPOLLFD *)fds, nfds, timeout_ms);
 }
 
 /* ---- names --------------------------------------------------------------- */

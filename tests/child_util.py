@@ -95,6 +95,12 @@ def tcp() -> int:
     return s
 
 
+def udp() -> int:
+    s = ws.socket(ws.AF_INET, ws.SOCK_DGRAM, ws.IPPROTO_UDP)
+    assert s != ws.INVALID_SOCKET, ws.WSAGetLastError()
+    return s
+
+
 def listener(backlog: int = 16) -> Tuple[int, ws.sockaddr_in]:
     s = tcp()
     addr = ws.sockaddr_in(ws.AF_INET, 0, ws.in_addr(ws.inet_addr("127.0.0.1")))

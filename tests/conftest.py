@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Iterator, List, Tuple
 
 import pytest
@@ -64,6 +65,13 @@ def pair(wsa: ws.WSADATA) -> Iterator[Tuple[int, int]]:
     yield client, server
     ws.closesocket(client)
     ws.closesocket(server)
+
+
+def abort(s: int, settle: float = 0.05) -> None:
+    """Closes s with SO_LINGER {1, 0}: its peer gets a reset, given settle seconds to arrive."""
+    assert ws.setsockopt(s, ws.SOL_SOCKET, ws.SO_LINGER, ws.LINGER(1, 0), 4) == 0
+    assert ws.closesocket(s) == 0
+    time.sleep(settle)
 
 
 TIMEOUT_MS = 3000  # the SO_RCVTIMEO safety net: a recv a bug leaves blocked still ends

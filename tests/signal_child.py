@@ -460,6 +460,57 @@ def later(seconds: float, fn: Callable[[], Any]) -> threading.Timer:
     return t
 
 
+def _select_on(c: int, timeout: Optional[float]) -> int:
+    readfds = ws.fd_set()
+    ws.FD_SET(c, readfds)
+    tv = ws.TIMEVAL(int(timeout), int(timeout % 1 * 1000000)) if timeout else None
+    return ws.select(0, readfds, None, None, tv)
+
+
+def _poll_on(c: int, timeout: Optional[float]) -> int:
+    return ws.WSAPoll([ws.WSAPOLLFD(c, ws.POLLIN)], 1, int(timeout * 1000) if timeout else -1)
+
+
+def _int_waiting(wait: Callable[[int, Optional[float]], int], label: str,
+                 timeout: Optional[float]) -> Dict[str, Any]:
+    """Ctrl-C during select or WSAPoll on a socket with nothing to read; the
+    socket stays usable: a second wait sees the peer's data."""
+    startup()
+    c, s = pair()
+    out = interrupted(lambda: wait(c, timeout), label)
+    bounded(label + " after the interrupt")
+    assert ws.send(s, b"late", 4, 0) == 4
+    out["after"] = last(wait(c, 5.0))
+    ws.closesocket(c)
+    ws.closesocket(s)
+    return out
+
+
+def int_mirror_select(timeout: Optional[float]) -> Dict[str, Any]:
+    return _int_waiting(_select_on, "select", timeout)
+
+
+def int_mirror_wsapoll(timeout: Optional[float]) -> Dict[str, Any]:
+    return _int_waiting(_poll_on, "WSAPoll", timeout)
+
+
+def _resume_waiting(wait: Callable[[int, Optional[float]], int], label: str) -> Dict[str, Any]:
+    startup()
+    c, s = pair()
+    out = resumed(lambda: wait(c, 1.5), label + " with a 1.5 s timeout")
+    ws.closesocket(c)
+    ws.closesocket(s)
+    return out
+
+
+def resume_mirror_select_timeout(_: Optional[float]) -> Dict[str, Any]:
+    return _resume_waiting(_select_on, "select")
+
+
+def resume_mirror_wsapoll_timeout(_: Optional[float]) -> Dict[str, Any]:
+    return _resume_waiting(_poll_on, "WSAPoll")
+
+
 def resume_mirror_recv_timeout(_: Optional[float]) -> Dict[str, Any]:
     startup()
     c, s = pair()

@@ -88,6 +88,13 @@ def test_sigint_interrupts_mirror_accept_and_the_listener_stays_usable(scenario:
     assert out["accept_after"] == "socket"
 
 
+@pytest.mark.parametrize("scenario", scenarios("int_mirror_select") + scenarios("int_mirror_wsapoll"))
+def test_sigint_interrupts_mirror_select_and_wsapoll_and_the_socket_stays_usable(scenario: str) -> None:
+    out = child(scenario)
+    assert_interrupted(out)
+    assert out["after"] == [1, 0]   # a second wait sees the peer's late data
+
+
 @pytest.mark.parametrize("scenario", scenarios("int_mirror_send"))
 def test_sigint_interrupts_mirror_send_on_a_full_buffer(scenario: str) -> None:
     out = child(scenario)
@@ -193,6 +200,14 @@ def _resumed(out: Dict[str, Any], min_handled: int = 5) -> None:
 def test_returning_handler_mirror_recv_keeps_its_remaining_timeout(scenario: str) -> None:
     out = child(scenario)
     assert (out.get("ret"), out["last_error"]) == (ws.SOCKET_ERROR, ws.WSAETIMEDOUT), out
+    assert 1.4 <= out["seconds"] < 2.3, out
+    _resumed(out)
+
+
+@pytest.mark.parametrize("scenario", ["resume_mirror_select_timeout", "resume_mirror_wsapoll_timeout"])
+def test_returning_handler_select_and_wsapoll_keep_their_remaining_timeout(scenario: str) -> None:
+    out = child(scenario)
+    assert (out.get("ret"), out.get("error")) == (0, None), out   # 0 at the timeout, no EINTR
     assert 1.4 <= out["seconds"] < 2.3, out
     _resumed(out)
 

@@ -9,7 +9,8 @@
 #                  must also equal the plain gcc build's, byte for byte
 #   asan_smoke     tests/native/smoke_core.c, ASan+UBSan
 #   asan_programs  tests/native/errno_core.c and signals_core.c (errno kept; signals and
-#                  the signal hook), ASan+UBSan, and signals_core.c under TSan too
+#                  the signal hook), ASan+UBSan, and signals_core.c under TSan too; and
+#                  tests/native/fdset_shim.c (Winsock's fd_set and select through the shim)
 #   asan_stress    tests/native/stress_core.c (threads: lifecycles, close-while-blocked,
 #                  forged handles, the final cleanup racing calls), ASan+UBSan
 #   tsan           stress_core.c and the driver under ThreadSanitizer
@@ -112,6 +113,12 @@ asan_programs() {
         no_reports "$OUT/${prog}_asan.err" || return 1
         echo "$prog: $(tail -n 1 "$OUT/${prog}_asan.out")"
     done
+    clang "${CFLAGS[@]}" "${SAN[@]}" -Icsrc/include/portsock -Icsrc -o "$OUT/fdset_shim_asan" \
+        tests/native/fdset_shim.c "${CORE[@]}" -lpthread || return 1
+    "$OUT/fdset_shim_asan" >"$OUT/fdset_shim_asan.out" 2>"$OUT/fdset_shim_asan.err" || {
+        cat "$OUT/fdset_shim_asan.out" "$OUT/fdset_shim_asan.err"; return 1; }
+    no_reports "$OUT/fdset_shim_asan.err" || return 1
+    echo "fdset_shim: $(tail -n 1 "$OUT/fdset_shim_asan.out")"
     clang -std=c11 -Wall -Wextra -Werror -fsanitize=thread -g -O1 -Icsrc -o "$OUT/signals_tsan" \
         tests/native/signals_core.c "${CORE[@]}" -lpthread || return 1
     "$OUT/signals_tsan" >"$OUT/signals_tsan.out" 2>"$OUT/signals_tsan.err" || {

@@ -1239,5 +1239,8 @@ def ioctlsocket(s: int, cmd: int, argp: Union[int, _Scalar, None]) -> int:
     return _trace.record("ioctlsocket", ret)
 
 
+# select and WSAPoll, with Winsock's fd_set, TIMEVAL and WSAPOLLFD.
+from portsock._select import *  # noqa: E402, F401, F403
+
 __all__ = [name for name in dir() if not name.startswith("_") and name not in (
     "annotations", "Any", "List", "Optional", "Type", "TypeVar", "Union", "ffi", "lib", "sys")]

@@ -42,7 +42,7 @@
 #  define SCENARIO_BUDGET_MS 30000
 #endif
 #define MAX_LINES 4096
-#define MAX_WORDS 8
+#define MAX_WORDS 20
 #define MAX_VARS 32
 
 /* ---- time, sleep, threads: the only per-OS code ------------------------- */
@@ -177,12 +177,27 @@ struct var {
     int addrlen;
 };
 
+/* The thread's job: recv(s, len) (thread_recv), or closesocket(s) after
+   len ms (thread_close). */
 struct recv_job {
     SOCKET s;
     int len;
+    int close;
     int ret;
     int err;
 };
+
+/* The last select's sets, with the words that named their handles. */
+#define MAX_SET 16
+struct select_set {
+    int given;          /* 0: NULL */
+    fd_set set;
+    int nwords;
+    char words[MAX_SET][32];
+    SOCKET handles[MAX_SET];
+};
+
+#define MAX_POLL 8
 
 struct state {
     struct var vars[MAX_VARS];
@@ -193,6 +208,9 @@ struct state {
     thread_t thread;
     struct thread_start start;
     struct recv_job job;
+    struct select_set sets[3];
+    WSAPOLLFD pollfds[MAX_POLL];
+    int npollfds;
 };
 
 static struct state st;
@@ -266,7 +284,8 @@ static const struct name_value ai_flags[] = {
     {"numerichost", AI_NUMERICHOST}, {"passive", AI_PASSIVE},
     {"canonname", AI_CANONNAME}, {"numericserv", AI_NUMERICSERV}, {NULL, 0}};
 
-static int flags_of(const char *w)
+/* Names of a table joined with '+' (numbers too): the OR of their values. */
+static int flags_of(const char *w, const struct name_value *table)
 {
     char buf[128], *part, *next;
     int flags = 0;
@@ -275,7 +294,7 @@ static int flags_of(const char *w)
         next = strchr(part, '+');
         if (next != NULL)
             *next++ = '\0';
-        flags |= (int)lookup(ai_flags, part);
+        flags |= (int)lookup(table, part);
     }
     return flags;
 }
@@ -347,11 +366,84 @@ static int target(const char *w, struct sockaddr_storage *ss, int *len)
 static void recv_job_run(void *arg)
 {
     struct recv_job *job = (struct recv_job *)arg;
-    char *buf = (char *)malloc((size_t)job->len + 1);
+    char *buf;
+    if (job->close) {
+        sleep_ms(job->len);
+        job->ret = closesocket(job->s);
+        job->err = job->ret == SOCKET_ERROR ? WSAGetLastError() : 0;
+        return;
+    }
+    buf = (char *)malloc((size_t)job->len + 1);
     job->ret = recv(job->s, buf, job->len, 0);
     job->err = job->ret == SOCKET_ERROR ? WSAGetLastError() : 0;
     free(buf);
 }
+
+/* ---- select and WSAPoll ------------------------------------------------------------- */
+
+/* A handle word: a socket variable, invalid (INVALID_SOCKET) or a number. */
+static SOCKET handle_word(const char *w)
+{
+    struct var *v = find_var(w);
+    if (v != NULL)
+        return v->s;
+    if (strcmp(w, "invalid") == 0)
+        return INVALID_SOCKET;
+    return (SOCKET)strtoull(w, NULL, 0);
+}
+
+/* A select set word: - (NULL), none (empty) or handle words joined with ','. */
+static fd_set *set_of(const char *w, struct select_set *ss)
+{
+    char buf[512], *part, *next;
+    memset(ss, 0, sizeof *ss);
+    if (strcmp(w, "-") == 0)
+        return NULL;
+    ss->given = 1;
+    FD_ZERO(&ss->set);
+    if (strcmp(w, "none") == 0)
+        return &ss->set;
+    snprintf(buf, sizeof buf, "%s", w);
+    for (part = buf; part != NULL && ss->nwords < MAX_SET; part = next) {
+        next = strchr(part, ',');
+        if (next != NULL)
+            *next++ = '\0';
+        snprintf(ss->words[ss->nwords], sizeof ss->words[0], "%.31s", part);
+        ss->handles[ss->nwords] = handle_word(part);
+        FD_SET(ss->handles[ss->nwords], &ss->set);
+        ss->nwords++;
+    }
+    return &ss->set;
+}
+
+/* {"call": "fd_set(r)", "ret": the words of the handles in the set, or none / NULL}. */
+static void print_set(const char *which)
+{
+    int k = strcmp(which, "r") == 0 ? 0 : strcmp(which, "w") == 0 ? 1 : 2;
+    struct select_set *ss = &st.sets[k];
+    char call[16], text[600] = "";
+    u_int i;
+    int j;
+    snprintf(call, sizeof call, "fd_set(%s)", which);
+    if (!ss->given) {
+        print_label(call, "NULL", 0);
+        return;
+    }
+    for (i = 0; i < ss->set.fd_count; i++)
+        for (j = 0; j < ss->nwords; j++)
+            if (ss->handles[j] == ss->set.fd_array[i]) {
+                if (text[0] != '\0')
+                    strcat(text, " ");
+                strcat(text, ss->words[j]);
+                break;
+            }
+    print_label(call, text[0] != '\0' ? text : "none", 0);
+}
+
+static const struct name_value poll_flags[] = {
+    {"in", POLLIN}, {"out", POLLOUT}, {"rdnorm", POLLRDNORM}, {"rdband", POLLRDBAND},
+    {"wrnorm", POLLWRNORM}, {"wrband", POLLWRBAND}, {"pri", POLLPRI}, {"err", POLLERR},
+    {"hup", POLLHUP}, {"nval", POLLNVAL}, {NULL, 0}};
 
 /* ---- one op -------------------------------------------------------------------------- */
 
@@ -375,7 +467,8 @@ static void run_op(char **w, int n)
         {"recv", 3, 1}, {"sendto", 4, 1}, {"recvfrom", 3, 1}, {"shutdown", 3, 1}, {"close", 2, 1},
         {"close_value", 2, 0}, {"linger", 4, 1}, {"rcvtimeo", 3, 1}, {"fionbio", 3, 1},
         {"soerror", 2, 1}, {"getaddrinfo", 3, 0}, {"sleep", 2, 0}, {"thread_recv", 3, 1},
-        {NULL, 0, 0}};
+        {"thread_close", 3, 1}, {"select", 5, 0}, {"fdset", 2, 0}, {"wsapoll", 2, 0},
+        {"revents", 2, 0}, {NULL, 0, 0}};
     int i;
 
     for (i = 0; shapes[i].op != NULL; i++)
@@ -523,7 +616,7 @@ static void run_op(char **w, int n)
         if (n == 6) {
             hints.ai_family = (int)lookup(families, w[3]);
             hints.ai_socktype = (int)lookup(types, w[4]);
-            hints.ai_flags = flags_of(w[5]);
+            hints.ai_flags = flags_of(w[5], ai_flags);
         }
         rc = getaddrinfo(text_of(w[1]), text_of(w[2]), n == 6 ? &hints : NULL, &res);
         print_line("getaddrinfo", rc, rc);
@@ -532,8 +625,33 @@ static void run_op(char **w, int n)
     } else if (strcmp(op, "sleep") == 0) {
         sleep_ms((int)number(w[1]));
         print_line("sleep", 0, 0);
-    } else if (strcmp(op, "thread_recv") == 0) {
+    } else if (strcmp(op, "select") == 0) {
+        struct timeval tv;
+        fd_set *r = set_of(w[2], &st.sets[0]), *wr = set_of(w[3], &st.sets[1]);
+        fd_set *e = set_of(w[4], &st.sets[2]);
+        long ms = strcmp(w[1], "null") == 0 ? -1 : number(w[1]);
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+        print_result("select", select(0, r, wr, e, ms < 0 ? NULL : &tv));
+    } else if (strcmp(op, "fdset") == 0) {
+        print_set(w[1]);
+    } else if (strcmp(op, "wsapoll") == 0) {
+        st.npollfds = 0;
+        for (i = 2; i + 1 < n && st.npollfds < MAX_POLL; i += 2, st.npollfds++) {
+            st.pollfds[st.npollfds].fd = handle_word(w[i]);
+            st.pollfds[st.npollfds].events = (short)flags_of(w[i + 1], poll_flags);
+            st.pollfds[st.npollfds].revents = 0x7777;
+        }
+        print_result("WSAPoll", WSAPoll(st.pollfds, (unsigned long)st.npollfds, (int)number(w[1])));
+    } else if (strcmp(op, "revents") == 0) {
+        int k = (int)number(w[1]) - 1;
+        if (k < 0 || k >= st.npollfds)
+            driver_error("no such WSAPoll entry");
+        else
+            print_line("revents", (unsigned short)st.pollfds[k].revents, 0);
+    } else if (strcmp(op, "thread_recv") == 0 || strcmp(op, "thread_close") == 0) {
         st.job.s = s;
+        st.job.close = op[7] == 'c';
         st.job.len = (int)number(w[2]);
         st.start.fn = recv_job_run;
         st.start.arg = &st.job;
@@ -542,7 +660,7 @@ static void run_op(char **w, int n)
             return;
         }
         st.thread_running = 1;
-        print_line("thread_recv", 0, 0);
+        print_line(op, 0, 0);
     } else if (strcmp(op, "join") == 0) {
         if (!st.thread_running) {
             driver_error("no thread");
@@ -550,7 +668,7 @@ static void run_op(char **w, int n)
         }
         thread_join(st.thread);
         st.thread_running = 0;
-        print_line("recv", st.job.ret, st.job.err);
+        print_line(st.job.close ? "closesocket" : "recv", st.job.ret, st.job.err);
     } else {
         driver_error("unknown op");
     }

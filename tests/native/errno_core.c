@@ -74,6 +74,25 @@ int main(void)
     CALL(ps_ioctlsocket(a, (long)FIONREAD, &arg));
     CALL(ps_ioctlsocket(a, 0x7777, &arg));                      /* 10045 */
     CALL(ps_getpeername(c, &bound, &len));
+    {
+        /* select and WSAPoll: ready, timing out, and failing. */
+        ps_fd_set set;
+        ps_timeval tv = {0, 20000};
+        ps_wsapollfd pfd;
+        set.fd_count = 1;
+        set.fd_array[0] = c;
+        CALL(ps_select(0, NULL, &set, NULL, &tv));              /* writable: 1 */
+        set.fd_count = 1;
+        set.fd_array[0] = c;
+        CALL(ps_select(0, &set, NULL, NULL, &tv));              /* 0 at the timeout */
+        CALL(ps_select(0, NULL, NULL, NULL, &tv));              /* 10022 */
+        CALL(ps_fd_isset(c, &set));
+        pfd.fd = c;
+        pfd.events = PS_POLLIN;
+        CALL(ps_wsapoll(&pfd, 1, 20));                          /* 0 at the timeout */
+        pfd.fd = (ps_socket)0xdeadbeef;
+        CALL(ps_wsapoll(&pfd, 1, 0));                           /* 10038 */
+    }
     CALL(ps_native_handle(c));
     CALL(ps_adopt(-1));
     CALL(ps_sendall(a, "reply", 5, 0, 1000, &n));

@@ -49,16 +49,20 @@ PROTOCOLS = {"tcp": ws.IPPROTO_TCP, "udp": ws.IPPROTO_UDP}
 HOWS = {"receive": ws.SD_RECEIVE, "send": ws.SD_SEND, "both": ws.SD_BOTH}
 FLAGS = {"numerichost": ws.AI_NUMERICHOST, "passive": ws.AI_PASSIVE,
          "canonname": ws.AI_CANONNAME, "numericserv": ws.AI_NUMERICSERV}
+POLL_FLAGS = {"in": ws.POLLIN, "out": ws.POLLOUT, "rdnorm": ws.POLLRDNORM, "rdband": ws.POLLRDBAND,
+              "wrnorm": ws.POLLWRNORM, "wrband": ws.POLLWRBAND, "pri": ws.POLLPRI, "err": ws.POLLERR,
+              "hup": ws.POLLHUP, "nval": ws.POLLNVAL}
+SET_INDEX = {"r": 0, "w": 1, "e": 2}
 
 
 def _word(word: str, table: Dict[str, int]) -> int:
     return table[word] if word in table else sc.number(word)
 
 
-def _flags(word: str) -> int:
+def _flags(word: str, table: Dict[str, int] = FLAGS) -> int:
     value = 0
     for part in word.split("+"):
-        value |= _word(part, FLAGS)
+        value |= _word(part, table)
     return value
 
 
@@ -118,6 +122,9 @@ class Runner:
         self.data = ws.WSADATA()
         self.thread: Optional[threading.Thread] = None
         self.thread_result: List[Tuple[str, int, int]] = []
+        # The last select's sets, each with the words that named its handles.
+        self.sets: List[Optional[Tuple[Any, List[Tuple[str, int]]]]] = [None, None, None]
+        self.pollfds: List[Any] = []
 
     def label(self, ret: int) -> Any:
         if ret == ws.INVALID_SOCKET:
@@ -133,6 +140,30 @@ class Runner:
         if word not in self.addresses:
             raise RuntimeError("%s has no bound address" % word)
         return self.addresses[word]
+
+    def handle(self, word: str) -> int:
+        """A handle word: a socket variable, invalid, or a number."""
+        if word in self.sockets:
+            return self.sockets[word]
+        return ws.INVALID_SOCKET if word == "invalid" else sc.number(word)
+
+    def fd_set(self, word: str) -> Optional[Tuple[Any, List[Tuple[str, int]]]]:
+        """- (None), none (empty) or handle words joined with ','."""
+        if word == "-":
+            return None
+        fds = ws.fd_set()
+        named = []
+        for part in ([] if word == "none" else word.split(",")):
+            h = self.handle(part)
+            ws.FD_SET(h, fds)
+            named.append((part, h))
+        return fds, named
+
+    def start_thread(self, body: Callable[[], Tuple[str, int, int]], name: str) -> str:
+        self.thread_result = []
+        self.thread = threading.Thread(target=lambda: self.thread_result.append(body()), daemon=True)
+        self.thread.start()
+        return trace_line(name, 0, 0)
 
     def run(self, scenario: sc.Scenario) -> Iterator[str]:
         for op in scenario.ops:
@@ -226,14 +257,34 @@ class Runner:
             return trace_line("sleep", 0, 0)
         if name == "thread_recv":
             n = sc.number(a[1])
-            self.thread_result = []
+            return self.start_thread(lambda: traced(ws.recv, h, bytearray(n), n, 0), name)
+        if name == "thread_close":
+            ms = sc.number(a[1])
 
-            def body() -> None:
-                self.thread_result.append(traced(ws.recv, h, bytearray(n), n, 0))
+            def close_later() -> Tuple[str, int, int]:
+                time.sleep(ms / 1000.0)
+                return traced(ws.closesocket, h)
 
-            self.thread = threading.Thread(target=body, daemon=True)
-            self.thread.start()
-            return trace_line("thread_recv", 0, 0)
+            return self.start_thread(close_later, name)
+        if name == "select":
+            self.sets = [self.fd_set(word) for word in a[1:]]
+            timeout = None if a[0] == "null" else ws.TIMEVAL(sc.number(a[0]) // 1000,
+                                                            sc.number(a[0]) % 1000 * 1000)
+            args = [s[0] if s is not None else None for s in self.sets]
+            return trace_line(*traced(ws.select, 0, *args, timeout))
+        if name == "fdset":
+            chosen = self.sets[SET_INDEX[a[0]]]
+            if chosen is None:
+                return trace_line("fd_set(%s)" % a[0], "NULL", 0)
+            fds, named = chosen
+            words = [next(w for w, v in named if v == h) for h in fds.fd_array]
+            return trace_line("fd_set(%s)" % a[0], " ".join(words) or "none", 0)
+        if name == "wsapoll":
+            self.pollfds = [ws.WSAPOLLFD(self.handle(fd), _flags(ev, POLL_FLAGS), 0x7777)
+                            for fd, ev in zip(a[1::2], a[2::2])]
+            return trace_line(*traced(ws.WSAPoll, self.pollfds, len(self.pollfds), sc.number(a[0])))
+        if name == "revents":
+            return trace_line("revents", self.pollfds[sc.number(a[0]) - 1].revents, 0)
         if name == "join":
             assert self.thread is not None
             self.thread.join(JOIN_BUDGET)

@@ -21,6 +21,7 @@ import errno
 import fcntl
 import json
 import os
+import select
 import socket
 import struct
 import sys
@@ -42,6 +43,10 @@ HOWS = {"receive": socket.SHUT_RD, "send": socket.SHUT_WR, "both": socket.SHUT_R
 FLAGS = {"numerichost": socket.AI_NUMERICHOST, "passive": socket.AI_PASSIVE,
          "canonname": socket.AI_CANONNAME, "numericserv": socket.AI_NUMERICSERV}
 EAI_NAMES = {getattr(socket, n): n for n in dir(socket) if n.startswith("EAI_")}
+POLL_FLAGS = {"in": select.POLLIN, "out": select.POLLOUT, "rdnorm": select.POLLRDNORM,
+              "rdband": select.POLLRDBAND, "wrnorm": select.POLLWRNORM, "wrband": select.POLLWRBAND,
+              "pri": select.POLLPRI, "err": select.POLLERR, "hup": select.POLLHUP, "nval": select.POLLNVAL}
+POLL_NAMES = [(v, "POLL" + k.upper()) for k, v in POLL_FLAGS.items() if k not in ("rdnorm", "wrnorm")]
 NO_POSIX_CALL = {"startup": "WSAStartup", "cleanup": "WSACleanup", "lasterror": "WSAGetLastError",
                  "setlasterror": "WSASetLastError"}
 
@@ -91,6 +96,50 @@ class Runner:
         self.addresses: Dict[str, Any] = {}
         self.thread: Optional[threading.Thread] = None
         self.thread_result: List[str] = []
+        self.selected: List[Optional[List[str]]] = [None, None, None]
+        self.revents: List[int] = []
+
+    def fd(self, word: str) -> int:
+        """The fd a handle word names: a socket's, -1 for invalid, or the number itself."""
+        if word in self.socks:
+            return self.socks[word].fileno() if word not in self.closed else -1
+        return -1 if word == "invalid" else int32(sc.number(word))
+
+    def select_op(self, a: List[str]) -> str:
+        words = [None if w == "-" else [] if w == "none" else w.split(",") for w in a[1:]]
+        timeout = None if a[0] == "null" else sc.number(a[0]) / 1000.0
+        if timeout is None and not any(words):
+            return line("select", NA)   # POSIX select with no fd and no timeout sleeps for ever
+        fds = [[self.fd(w) for w in ws] if ws is not None else [] for ws in words]
+        try:
+            ready = select.select(fds[0], fds[1], fds[2], timeout)
+        except OSError as e:
+            return line("select", -1, errname(e))
+        except ValueError as e:
+            return line("select", -1, type(e).__name__)
+        self.selected = [None if ws is None else [w for w, f in zip(ws, fs) if f in r]
+                         for ws, fs, r in zip(words, fds, ready)]
+        return line("select", sum(len(r) for r in ready))
+
+    def poll_op(self, a: List[str]) -> str:
+        poller = select.poll()
+        fds = [self.fd(w) for w in a[1::2]]
+        self.revents = [0] * len(fds)
+        try:
+            for fd, events in zip(fds, a[2::2]):
+                flags = 0
+                for part in events.split("+"):
+                    flags |= POLL_FLAGS[part] if part in POLL_FLAGS else sc.number(part)
+                if fd >= 0:
+                    poller.register(fd, flags)
+            found = poller.poll(sc.number(a[0]))
+        except (OSError, ValueError, OverflowError) as e:
+            return line("poll", -1, errname(e) if isinstance(e, OSError) else type(e).__name__)
+        for fd, revents in found:
+            for i, f in enumerate(fds):
+                if f == fd:
+                    self.revents[i] = revents
+        return line("poll", len(found))
 
     def target(self, word: str) -> Any:
         if word == "closedport":
@@ -127,6 +176,16 @@ class Runner:
                 return line("accept", -1, errname(e))
             self.socks[a[0]] = socket.socket(self.socks[a[1]].family, socket.SOCK_STREAM, 0, fd)
             return line("accept", "fd")
+        if name == "select":
+            return self.select_op(a)
+        if name == "fdset":
+            chosen = self.selected["rwe".index(a[0])]
+            return line("fd_set(%s)" % a[0], "NULL" if chosen is None else " ".join(chosen) or "none")
+        if name == "wsapoll":
+            return self.poll_op(a)
+        if name == "revents":
+            value = self.revents[sc.number(a[0]) - 1] if len(self.revents) >= sc.number(a[0]) else 0
+            return line("revents", "|".join(n for v, n in POLL_NAMES if value & v) or 0)
         assert s is not None or name in ("close_value", "getaddrinfo", "sleep", "join")
         if name == "bind":
             family = socket.AF_INET6 if a[1] == "loopback6" else socket.AF_INET
@@ -204,6 +263,18 @@ class Runner:
             self.thread = threading.Thread(target=body, daemon=True)
             self.thread.start()
             return line("thread_recv", 0)
+        if name == "thread_close":
+            ms, fd = sc.number(a[1]), s.fileno()
+            self.thread_result = []
+
+            def close_later() -> None:
+                time.sleep(ms / 1000.0)
+                self.thread_result.append(self.call("close", os.close, fd))
+
+            self.closed.add(a[0])
+            self.thread = threading.Thread(target=close_later, daemon=True)
+            self.thread.start()
+            return line("thread_close", 0)
         if name == "join":
             assert self.thread is not None
             self.thread.join(10)

@@ -22,11 +22,14 @@ ARITY = {
     "sendto": (3, 3), "recvfrom": (2, 2), "shutdown": (2, 2), "close": (1, 1),
     "close_value": (1, 1), "linger": (3, 3), "rcvtimeo": (2, 2), "fionbio": (2, 2),
     "soerror": (1, 2), "getaddrinfo": (2, 5), "sleep": (1, 1), "thread_recv": (2, 2),
-    "join": (0, 0),
+    "thread_close": (2, 2), "join": (0, 0), "select": (4, 4), "fdset": (1, 1),
+    "wsapoll": (1, 2 * 8 + 1), "revents": (1, 1),
 }
 # ops whose first argument is a socket variable that must already exist
 USES_SOCKET = {"bind", "listen", "connect", "send", "recv", "sendto", "recvfrom", "shutdown",
-               "close", "linger", "rcvtimeo", "fionbio", "soerror", "thread_recv"}
+               "close", "linger", "rcvtimeo", "fionbio", "soerror", "thread_recv", "thread_close"}
+THREADS = {"thread_recv", "thread_close"}
+SET_WHICH = {"r", "w", "e"}
 TARGETS = {"closedport", "closedport6"}
 WSADATA_FIELDS = {"wVersion", "wHighVersion", "iMaxSockets", "iMaxUdpDg"}
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
@@ -109,7 +112,20 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
             raise ScenarioError("%s: bind to loopback4 or loopback6" % where)
         if op in ("socket", "accept"):
             variables.add(args[0])
-        if op == "thread_recv":
+        if op == "select" and not (args[0] == "null" or re.match(r"^\d+$", args[0])):
+            raise ScenarioError("%s: select's timeout is a number of ms or null" % where)
+        if op == "select":
+            for word in args[1:]:
+                for handle in ([] if word in ("-", "none") else word.split(",")):
+                    _check_handle(handle, variables, where)
+        if op == "fdset" and args[0] not in SET_WHICH:
+            raise ScenarioError("%s: fdset r, w or e" % where)
+        if op == "wsapoll":
+            if len(args) % 2 != 1:
+                raise ScenarioError("%s: wsapoll MS, then HANDLE EVENTS pairs" % where)
+            for handle in args[1::2]:
+                _check_handle(handle, variables, where)
+        if op in THREADS:
             if thread:
                 raise ScenarioError("%s: a thread is already running" % where)
             thread = True
@@ -121,6 +137,13 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
     if current is not None and thread:
         raise ScenarioError("%s: scenario %s ends with a thread not joined" % (path, current.name))
     return scenarios
+
+
+def _check_handle(word: str, variables: set, where: str) -> None:
+    """A handle word: a defined socket variable, invalid, or a number."""
+    if word in variables or word == "invalid" or re.match(r"^(0x[0-9a-fA-F]+|\d+)$", word):
+        return
+    raise ScenarioError("%s: socket variable %s is not defined" % (where, word))
 
 
 def parse(path: str = SCENARIOS_FILE) -> List[Scenario]:

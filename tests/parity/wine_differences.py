@@ -46,7 +46,53 @@ _GAI_SOURCE = (
     "seen on real Windows but not under Wine in bitcoin-cash-node commit 1fc367e5 (a getaddrinfo "
     "before WSAStartup)")
 
+_SELECT_STARTUP_REASON = (
+    "Every Winsock call before WSAStartup fails with WSANOTINITIALISED on Windows, select and "
+    "WSAPoll included; Wine 8 judges the handle instead (WSAENOTSOCK).")
+_SELECT_STARTUP_SOURCE = (
+    "SEMANTICS.md, select: 'before startup, after the final cleanup' (MS docs, select and WSAPoll: "
+    "WSANOTINITIALISED, 'A successful WSAStartup call must occur before using this function')")
+_POLL_EVENTS_REASON = (
+    "Windows' WSAPoll fails with WSAEINVAL when an entry's events hold anything but POLLRDNORM, "
+    "POLLRDBAND and POLLWRNORM (POLLPRI is refused by the Microsoft provider); Wine 8 ignores "
+    "such flags and polls.")
+_POLL_EVENTS_SOURCE = (
+    "MS docs, WSAPOLLFD and WSAPoll remarks ('Any other values are considered errors and WSAPoll "
+    "will return SOCKET_ERROR ... WSAEINVAL'; 'If the POLLPRI flag is set ... the WSAPoll function "
+    "will fail'); seen on Windows 7 in alanxz/rabbitmq-c#257 and dolphin-emu/dolphin#3316")
+
 WINE_DIFFERENCES: List[WineDifference] = [
+    WineDifference(
+        "select_before_startup", 1, "select 0 0x30 - -",
+        wine={"ret": -1, "err": 10038}, windows={"ret": -1, "err": 10093},
+        reason=_SELECT_STARTUP_REASON, source=_SELECT_STARTUP_SOURCE),
+    WineDifference(
+        "select_before_startup", 2, "wsapoll 0 0x30 in",
+        wine={"ret": -1, "err": 10038}, windows={"ret": -1, "err": 10093},
+        reason=_SELECT_STARTUP_REASON, source=_SELECT_STARTUP_SOURCE),
+    WineDifference(
+        "wsapoll_negative_fd", 4, "revents 1",
+        wine={"ret": 4, "err": 0}, windows={"ret": 0, "err": 0},
+        reason=("WSAPoll ignores an entry whose fd is negative (INVALID_SOCKET among them) and "
+                "clears its revents on Windows; Wine 8 takes it for a bad handle (POLLNVAL)."),
+        source="MS docs, WSAPOLLFD: fd 'is ignored if set to a negative value'; SEMANTICS.md, WSAPoll"),
+    WineDifference(
+        "wsapoll_events_not_allowed", 3, "wsapoll 0 U pri",
+        wine={"ret": 0, "err": 0}, windows={"ret": -1, "err": 10022},
+        reason=_POLL_EVENTS_REASON, source=_POLL_EVENTS_SOURCE),
+    WineDifference(
+        "wsapoll_events_not_allowed", 4, "wsapoll 0 U out+wrband",
+        wine={"ret": 1, "err": 0}, windows={"ret": -1, "err": 10022},
+        reason=_POLL_EVENTS_REASON, source=_POLL_EVENTS_SOURCE),
+    WineDifference(
+        "wsapoll_connect_refused", 6, "revents 1",
+        wine={"ret": 1, "err": 0}, windows={"ret": 19, "err": 0},
+        reason=("A non-blocking connect that fails shows in WSAPoll as POLLHUP | POLLERR | "
+                "POLLWRNORM (19, with POLLWRNORM asked for) on current Windows; Wine 8 gives "
+                "POLLERR alone."),
+        source=("MS docs, WSAPoll: 'As of Windows 10 version 2004, when a TCP socket fails to "
+                "connect, (POLLHUP | POLLERR | POLLWRNORM) is indicated' (older versions reported "
+                "nothing: daniel.haxx.se, 'WSAPoll is broken', 2012); SEMANTICS.md, WSAPoll")),
     WineDifference(
         "before_startup", 3, "getaddrinfo 127.0.0.1 NULL inet stream 0",
         wine={"ret": 0, "err": 0}, windows={"ret": 10093, "err": 10093},

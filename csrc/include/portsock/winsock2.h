@@ -37,6 +37,13 @@
  *     core function; use the ps_* name for that.
  *   - struct linger is Winsock's (two u_short fields, 4 bytes): `linger` is a
  *     macro for ps_linger, and the core accepts that layout for SO_LINGER.
+ *   - fd_set, FD_SETSIZE (64 unless the program defines it first), FD_SET,
+ *     FD_CLR, FD_ZERO, FD_ISSET, struct timeval, struct pollfd and the POLL*
+ *     flags are Winsock's: `fd_set`, `timeval` and `pollfd` are macros for the
+ *     core's types, and the system's fd_set, FD_* and POLL* are out of reach
+ *     (the system's select() and poll() functions are not: call select and
+ *     WSAPoll, which are the core's). Code that needs the system's fd_set for
+ *     a real fd must not include this header in the same file.
  *   - Only the Winsock calls listed below are mapped; htons, inet_pton,
  *     inet_addr and the like are the system's own, which behave the same.
  *   - `#pragma comment(lib, "Ws2_32.lib")` has no meaning to gcc or clang:
@@ -81,6 +88,20 @@
 #define _DARWIN_C_SOURCE 1
 #endif
 
+/* FD_SETSIZE is the program's if it defined it before this header (as with
+   Windows' winsock2.h), else 64. The system headers below define their own
+   (1024 on glibc and macOS), so the program's is put aside while they are
+   read. A value equal to the system's, left by a system header included
+   earlier (glibc's __FD_SETSIZE, macOS's __DARWIN_FD_SETSIZE), is the
+   system's and does not count: a program that wants that very size defines
+   it before any system header. */
+#if defined(FD_SETSIZE) && !(defined(__FD_SETSIZE) && FD_SETSIZE == __FD_SETSIZE) && \
+    !(defined(__DARWIN_FD_SETSIZE) && FD_SETSIZE == __DARWIN_FD_SETSIZE)
+#define PORTSOCK_SHIM_PROGRAM_FD_SETSIZE 1
+#pragma push_macro("FD_SETSIZE")
+#endif
+#undef FD_SETSIZE
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -88,12 +109,40 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
+#include <sys/select.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 
 #include "../../portsock.h"
+
+/* Nothing of the system's select machinery stays reachable by the Winsock
+   names: its fd_set is a bitmap indexed by fd, and a SOCKET is no fd (FD_SET
+   on a portsock handle would write megabytes past the set). The Winsock
+   versions follow. The system's select and poll functions keep their own
+   names (the types they take are the system's). */
+#undef FD_SETSIZE
+#undef FD_SET
+#undef FD_CLR
+#undef FD_ISSET
+#undef FD_ZERO
+#undef POLLIN
+#undef POLLPRI
+#undef POLLOUT
+#undef POLLERR
+#undef POLLHUP
+#undef POLLNVAL
+#undef POLLRDNORM
+#undef POLLRDBAND
+#undef POLLWRNORM
+#undef POLLWRBAND
+#ifdef PORTSOCK_SHIM_PROGRAM_FD_SETSIZE
+#pragma pop_macro("FD_SETSIZE")
+#else
+#define FD_SETSIZE 64
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -180,6 +229,66 @@ typedef struct ps_linger LINGER;
 typedef struct ps_linger *PLINGER;
 typedef struct ps_linger *LPLINGER;
 
+/* Winsock's fd_set: a count and an array of FD_SETSIZE handles. `fd_set` is a
+   macro (the system's typedef of that name cannot be undone), so `fd_set`
+   and `struct fd_set` both name this one. */
+typedef struct ps_shim_fd_set {
+    u_int fd_count;
+    SOCKET fd_array[FD_SETSIZE];
+} ps_shim_fd_set;
+#define fd_set ps_shim_fd_set
+typedef struct ps_shim_fd_set FD_SET;
+typedef struct ps_shim_fd_set *PFD_SET;
+typedef struct ps_shim_fd_set *LPFD_SET;
+
+/* Winsock's timeval (two longs), as the core's select takes it; a macro, as
+   linger is, so that `struct timeval` in the program is this one. */
+#define timeval ps_timeval
+typedef struct ps_timeval TIMEVAL;
+typedef struct ps_timeval *PTIMEVAL;
+typedef struct ps_timeval *LPTIMEVAL;
+
+/* WSAPoll's structure; Windows also calls it struct pollfd. */
+#define pollfd ps_wsapollfd
+typedef struct ps_wsapollfd WSAPOLLFD;
+typedef struct ps_wsapollfd *PWSAPOLLFD;
+typedef struct ps_wsapollfd *LPWSAPOLLFD;
+
+/* FD_SET appends a handle that is not in the set yet, while there is room
+   (never past the array, whatever FD_SETSIZE says at the call); FD_CLR removes
+   it and closes the gap; as Windows' macros do. */
+static inline void ps_shim_fd_add(SOCKET s, fd_set *set)
+{
+    u_int i;
+    for (i = 0; i < set->fd_count; i++)
+        if (set->fd_array[i] == s)
+            return;
+    if (set->fd_count < sizeof set->fd_array / sizeof set->fd_array[0])
+        set->fd_array[set->fd_count++] = s;
+}
+
+static inline void ps_shim_fd_remove(SOCKET s, fd_set *set)
+{
+    u_int i;
+    for (i = 0; i < set->fd_count; i++)
+        if (set->fd_array[i] == s) {
+            for (; i + 1 < set->fd_count; i++)
+                set->fd_array[i] = set->fd_array[i + 1];
+            set->fd_count--;
+            return;
+        }
+}
+
+static inline void ps_shim_fd_zero(fd_set *set)
+{
+    set->fd_count = 0;
+}
+
+#define FD_SET(fd, set) ps_shim_fd_add((SOCKET)(fd), (set))
+#define FD_CLR(fd, set) ps_shim_fd_remove((SOCKET)(fd), (set))
+#define FD_ZERO(set) ps_shim_fd_zero(set)
+#define FD_ISSET(fd, set) __WSAFDIsSet((SOCKET)(fd), (set))
+
 /* ---- constants ----------------------------------------------------------- */
 
 #define INVALID_SOCKET PS_INVALID_SOCKET
@@ -244,6 +353,17 @@ typedef struct ps_linger *LPLINGER;
 #define WSANO_RECOVERY PS_WSANO_RECOVERY
 #define WSANO_DATA PS_WSANO_DATA
 
+#define POLLRDNORM PS_POLLRDNORM
+#define POLLRDBAND PS_POLLRDBAND
+#define POLLIN PS_POLLIN
+#define POLLPRI PS_POLLPRI
+#define POLLWRNORM PS_POLLWRNORM
+#define POLLOUT PS_POLLOUT
+#define POLLWRBAND PS_POLLWRBAND
+#define POLLERR PS_POLLERR
+#define POLLHUP PS_POLLHUP
+#define POLLNVAL PS_POLLNVAL
+
 #ifdef __cplusplus
 }
 #endif
@@ -283,6 +403,18 @@ typedef struct ps_linger *LPLINGER;
 #define getpeername(s, name, namelen) ps_getpeername((s), (name), (namelen))
 #define getaddrinfo(node, service, hints, res) ps_getaddrinfo((node), (service), (hints), (res))
 #define freeaddrinfo(res) ps_freeaddrinfo(res)
+
+/* select and WSAPoll take the program's own fd_set (of its FD_SETSIZE),
+   timeval and WSAPOLLFD; the conditional keeps the compiler's type check on
+   the argument (NULL included) before the cast to the core's types. */
+#define PORTSOCK_SHIM_FDS(set) ((ps_fd_set *)(1 ? (set) : (fd_set *)0))
+#define select(nfds, readfds, writefds, exceptfds, timeout)                              \
+    ps_select((nfds), PORTSOCK_SHIM_FDS(readfds), PORTSOCK_SHIM_FDS(writefds),         \
+              PORTSOCK_SHIM_FDS(exceptfds),                                            \
+              (const ps_timeval *)(1 ? (timeout) : (const struct timeval *)0))
+#define __WSAFDIsSet(fd, set) ps_fd_isset((SOCKET)(fd), PORTSOCK_SHIM_FDS(set))
+#define WSAPoll(fdArray, fds, timeout) \
+    ps_wsapoll((ps_wsapollfd *)(1 ? (fdArray) : (WSAPOLLFD *)0), (fds), (timeout))
 
 #endif /* PORTSOCK_SHIM_MAP_CALLS */
 
