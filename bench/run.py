@@ -762,7 +762,7 @@ def render(res: Dict[str, Any], args: argparse.Namespace, info: Dict[str, Any]) 
             "`shutdown(SD_SEND)`, `recv` until 0, `closesocket`, `WSACleanup`, each lifecycle), compiled "
             "unchanged through the shim headers (`csrc/include/portsock/winsock2.h`) against the core; the "
             "same file builds with `x86_64-w64-mingw32-gcc ... -lws2_32` for real Winsock.", ""]
-    md = "\n".join(head + tgt + body + NOTES + changes_section())
+    md = "\n".join(head + tgt + body + aio_section() + NOTES + changes_section())
     return console, md
 
 
@@ -792,6 +792,22 @@ NOTES = """## Reading the figures
 
 
 CHANGES = os.path.join(HERE, "what-each-change-bought.md")
+AIO_RESULTS = os.path.join(ROOT, "docs", "benchmarks-aio.md")
+
+
+def aio_section() -> List[str]:
+    """docs/benchmarks-aio.md (written by bench/aio.py, its own run: portsock.aio
+    against asyncio streams), copied in under a heading of this page."""
+    try:
+        with open(AIO_RESULTS, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    # Its title becomes a section here; its own headings go one level down.
+    body = ["#" + line if line.startswith("## ") else line for line in lines if not line.startswith("# ")]
+    return ["## asyncio: portsock.aio against asyncio streams", "",
+            "Copied from `docs/benchmarks-aio.md`, which `python bench/aio.py` writes from a run of its own "
+            "(its command and date are in it)."] + body + [""]
 
 
 def changes_section() -> List[str]:

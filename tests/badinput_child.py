@@ -327,6 +327,26 @@ CASES: List[Case] = [
     Case("py_session_version_str", "portsock.Session(version=('2', '2')).__enter__()", ("raises", "TypeError")),
     Case("py_session_version_int", "portsock.Session(version=5).__enter__()", ("raises", "TypeError")),
     Case("py_reply_too_large_max_size_str", "portsock.ReplyTooLarge(b'', 'x')", ("raises", "TypeError")),
+    # -- select and WSAPoll ------------------------------------------------------------
+    Case("select_nfds_str", "ws.select('x', None, None, None, None)", ("raises", "TypeError")),
+    Case("select_readfds_str", "ws.select(0, 'x', None, None, None)", ("raises", "TypeError")),
+    Case("select_timeout_int", "ws.select(0, None, None, None, 5)", ("raises", "TypeError")),
+    Case("select_every_set_null", "ws.select(0, None, None, None, ws.TIMEVAL(0, 0))", (R, -1, INVAL)),
+    Case("select_nfds_huge", "ws.select(1 << 70, None, None, None, ws.timeval(0, 0))", (R, -1, INVAL)),
+    Case("select_forged_handle", "(lambda f: (ws.FD_SET(s ^ (1 << 30), f), ws.select(0, f, None, None, "
+         "ws.timeval(0, 0)))[1])(ws.fd_set())", (R, -1, NOTSOCK)),
+    Case("fd_set_handle_str", "ws.FD_SET('x', ws.fd_set())", ("raises", "TypeError")),
+    Case("fd_isset_set_none", "ws.FD_ISSET(s, None)", ("raises", "TypeError")),
+    Case("timeval_str", "ws.timeval('x')", ("raises", "TypeError")),
+    Case("timeval_usec_none", "ws.timeval(0, None)", ("raises", "TypeError")),
+    Case("wsapoll_array_str", "ws.WSAPoll('x', 1, 0)", ("raises", "TypeError")),
+    Case("wsapoll_array_of_str", "ws.WSAPoll(['x'], 1, 0)", ("raises", "TypeError")),
+    Case("wsapoll_none_at_all", "ws.WSAPoll([], 0, 0)", (R, -1, INVAL)),
+    Case("wsapoll_timeout_str", "ws.WSAPoll([ws.pollfd(s, ws.POLLRDNORM)], 1, 'x')", ("raises", "TypeError")),
+    Case("wsapoll_fds_huge", "ws.WSAPoll([ws.pollfd(s, ws.POLLRDNORM)], 1 << 70, 0)", (R, -1, INVAL)),
+    Case("wsapoll_forged_handle", "ws.WSAPoll([ws.pollfd(5, ws.POLLRDNORM)], 1, 0)", (R, -1, NOTSOCK)),
+    Case("pollfd_fd_str", "ws.pollfd('x')", ("raises", "TypeError")),
+    Case("pollfd_events_str", "ws.pollfd(s, 'x')", ("raises", "TypeError")),
 ]
 
 BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}

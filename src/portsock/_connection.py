@@ -652,6 +652,10 @@ def _recv_args(bufsize: Any, flags: Any) -> Tuple[int, int]:
 def _recv_into_args(buffer: Any, nbytes: Any, flags: Any) -> Tuple[CData, int, int]:
     """recv_into()'s arguments checked: (a C pointer to the buffer, the length
     to ask ps_recv for, flags)."""
+    if type(buffer) is bytearray and type(nbytes) is int and nbytes == 0 and type(flags) is int and flags == 0:
+        # The common case, which the checks below would pass unchanged: a
+        # bytearray is always writable and contiguous.
+        return ffi.from_buffer(buffer), min(len(buffer), _INT_MAX), 0
     if not isinstance(nbytes, int):
         raise TypeError("nbytes must be an int")
     view = memoryview(buffer)
