@@ -119,11 +119,12 @@ class Client:
     def __init__(self, variant: str, loop_kind: str, timeout: float) -> None:
         self.variant = variant
         self.timeout = timeout
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [os.path.join(ROOT, "src"),
-                                                                         os.environ.get("PYTHONPATH")])))
+        # The worker imports the portsock this Python has (installed, or an
+        # editable checkout), as bench/run.py's workers do: a clean checkout's
+        # src/ has no compiled extension to put first on the path.
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", variant,
                                       "--loop", loop_kind], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, bufsize=1, cwd=ROOT, env=env)
+                                     text=True, bufsize=1, cwd=ROOT)
 
     def round(self, port: int, n: int, total: int) -> Dict[str, Any]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
