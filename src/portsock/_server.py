@@ -6,6 +6,7 @@ up to its FIN), sendall(reply), disconnect()."""
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -29,11 +30,6 @@ from portsock._connection import (
 from portsock._core import ffi, lib
 
 _INVALID_SOCKET: int = lib.PS_INVALID_SOCKET
-# How long a timed accept() sleeps between looks, at first and at most: the
-# core's accept waits without a deadline (Winsock's accept ignores
-# SO_RCVTIMEO), so a timeout is kept by looking without blocking.
-_FIRST_NAP = 0.001
-_LONGEST_NAP = 0.02
 
 
 def create_server(address: Tuple[str, int], *, family: int = _ws.AF_INET, backlog: Optional[int] = None,
@@ -150,7 +146,7 @@ class Listener(_Socket):
         deadline = None if timeout is None else time.monotonic() + timeout
         buf = ffi.new("char[128]")
         size = ffi.new("int *")
-        nap = _FIRST_NAP
+        waiting = ffi.new("ps_wsapollfd *")
         listener = self._live_handle("accept")
         while True:
             size[0] = 128
@@ -165,8 +161,15 @@ class Listener(_Socket):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _error("accept", _ws.WSAETIMEDOUT)
-            time.sleep(min(nap, left))
-            nap = min(nap * 2, _LONGEST_NAP)
+            # The core's accept has no deadline (Winsock's accept ignores
+            # SO_RCVTIMEO): a timed one waits in WSAPoll for a pending
+            # connection, or the close, within what is left, then looks again.
+            waiting.fd, waiting.events, waiting.revents = listener, lib.PS_POLLRDNORM, 0
+            if lib.ps_wsapoll(waiting, 1, max(1, math.ceil(left * 1000))) < 0:
+                code = int(lib.ps_last_error())
+                if self._closed and code in (_ws.WSAENOTSOCK, _ws.WSAEINTR):
+                    raise _error("accept", _ws.WSAEINTR, "the listener was closed while accept was waiting")
+                raise _error("accept", code)
         try:
             # An accepted socket inherits the listener's mode and timeouts
             # (Winsock's rule): settimeout gives it the listener's timeout.
