@@ -5,7 +5,7 @@
  *                    startup and cleanup, fork
  *   posix_wait.c     waiting and waking: deadlines, poll, signals
  *   posix_select.c   select and WSAPoll: waiting on several sockets at once
- *   posix.c          the Winsock rules, and the I/O loops that use the two above
+ *   posix.c          the Winsock rules, and the I/O loops that use the files above
  *
  * Not part of the public API; no other file includes it.
  */
@@ -128,6 +128,10 @@ int ps_signal_stops(void);
 /* How often a wait that cannot be woken by shutdown looks at the closing
    mark. */
 #define WAKE_SLICE_MS 100
+/* The timeout for the next poll() of a wait: -1 without a deadline, 0 once it
+   has passed, else the ms left (at most INT_MAX); with sliced, at most
+   WAKE_SLICE_MS. */
+int ps_poll_timeout(deadline_t deadline, int sliced);
 /* Whether a blocked call on sl cannot be woken by ps_wake_blocked, and so
    waits in slices, looking at the closing mark in between. */
 int ps_waits_in_slices(struct slot *sl);

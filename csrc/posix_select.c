@@ -128,16 +128,12 @@ static int look(struct entry *e, struct pollfd *pfd, size_t n)
 static int wait_any(struct entry *e, struct pollfd *pfd, size_t n, deadline_t deadline)
 {
     for (;;) {
-        int timeout = -1, sliced = 0, rc;
+        int timeout, sliced = 0, rc;
         size_t i;
         if (look(e, pfd, n))
             return 0;
-        if (deadline != PS_NO_DEADLINE) {
-            int64_t left = deadline - ps_now_ms();
-            if (left <= 0)
-                return 0;
-            timeout = left > INT_MAX ? INT_MAX : (int)left;
-        }
+        if (deadline != PS_NO_DEADLINE && ps_poll_timeout(deadline, 0) == 0)
+            return 0;   /* passed: the look above was the last */
         for (i = 0; i < n; i++) {
             int waits = e[i].sl != NULL && !e[i].muted;
             pfd[i].fd = waits ? e[i].sl->fd : -1;
@@ -146,8 +142,7 @@ static int wait_any(struct entry *e, struct pollfd *pfd, size_t n, deadline_t de
             if (e[i].sl != NULL && (e[i].muted || ps_waits_in_slices(e[i].sl)))
                 sliced = 1;
         }
-        if (sliced && (timeout < 0 || timeout > WAKE_SLICE_MS))
-            timeout = WAKE_SLICE_MS;
+        timeout = ps_poll_timeout(deadline, sliced);
         rc = poll(pfd, (nfds_t)n, timeout);
         if (rc < 0) {
             int code;

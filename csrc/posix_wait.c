@@ -28,7 +28,6 @@
 #include <limits.h>
 #include <time.h>
 
-
 static _Atomic(ps_signal_hook) signal_hook;
 
 ps_signal_hook ps_set_signal_hook(ps_signal_hook hook)
@@ -63,6 +62,18 @@ int ps_after_eintr(struct slot *sl)
     return ps_closing(sl) ? PS_WSAEINTR : 0;
 }
 
+int ps_poll_timeout(deadline_t deadline, int sliced)
+{
+    int timeout = -1;
+    if (deadline != PS_NO_DEADLINE) {
+        int64_t left = deadline - ps_now_ms();
+        timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+    }
+    if (sliced && (timeout < 0 || timeout > WAKE_SLICE_MS))
+        timeout = WAKE_SLICE_MS;
+    return timeout;
+}
+
 int ps_waits_in_slices(struct slot *sl)
 {
 #ifdef PS_SHUTDOWN_WAKES_ACCEPT
@@ -80,18 +91,13 @@ int wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline,
     pfd.fd = sl->fd;
     pfd.events = what == READY_READ ? POLLIN : POLLOUT;
     for (;;) {
-        int timeout = -1, n, code, expired = 0;
+        int timeout, n, code, expired;
         if (ps_closing(sl))
             return PS_WSAEINTR;
-        if (deadline != PS_NO_DEADLINE) {
-            /* A deadline that has passed still gets one look (a zero timeout
-               means "if it is ready now"), as select() gives on Windows. */
-            int64_t left = deadline - ps_now_ms();
-            expired = left <= 0;
-            timeout = expired ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-        }
-        if (sliced && (timeout < 0 || timeout > WAKE_SLICE_MS))
-            timeout = WAKE_SLICE_MS;
+        /* A deadline that has passed still gets one look (a zero timeout
+           means "if it is ready now"), as select() gives on Windows. */
+        timeout = ps_poll_timeout(deadline, sliced);
+        expired = timeout == 0;
         n = poll(&pfd, 1, timeout);
         if (ps_closing(sl))
             return PS_WSAEINTR;
