@@ -461,8 +461,7 @@ class Connection(_Socket):
                 return b""
             # ps_disconnect closes the socket at the FIN and on failure; while
             # its buffer fills, the socket stays open for ps_drain.
-            kept, self._received_before = self._received_before, b""
-            left = None if limit is None else max(limit - len(kept), 0)
+            kept, left = self._take_kept(limit)
             size = _FIRST_DRAIN if left is None else min(_FIRST_DRAIN, left + 1)
             buf = _new_buffer("char[]", size)
             got = ffi.new("size_t *")
@@ -485,6 +484,12 @@ class Connection(_Socket):
         finally:
             if self._closed:   # else a signal interrupted it, and it stays open
                 self._handle_released()
+
+    def _take_kept(self, limit: Optional[int]) -> Tuple[bytes, Optional[int]]:
+        """What an interrupted disconnect() or recv_until_fin() kept (taken,
+        for this call to return first), and what is left of limit for the rest."""
+        kept, self._received_before = self._received_before, b""
+        return kept, None if limit is None else max(limit - len(kept), 0)
 
     def _keep_if_interrupted(self, received: bytes, discarded: int) -> None:
         """After a disconnect() or recv_until_fin() failed: if a signal
@@ -510,8 +515,7 @@ class Connection(_Socket):
         limit = _check_max_size(max_size)
         timeout = self._timeout
         deadline = None if timeout is None else time.monotonic() + timeout
-        kept, self._received_before = self._received_before, b""
-        left = None if limit is None else max(limit - len(kept), 0)
+        kept, left = self._take_kept(limit)
         ret, data, code, _ = _receive(self._live_handle("recv_until_fin"), lib.ps_drain, left, deadline)
         data = kept + data if kept else data
         if ret < 0:
