@@ -45,6 +45,12 @@ AI_PASSIVE AI_CANONNAME AI_NUMERICHOST AI_NUMERICSERV AI_ADDRCONFIG AI_V4MAPPED 
 INADDR_ANY INADDR_LOOPBACK INADDR_NONE SOMAXCONN INET_ADDRSTRLEN INET6_ADDRSTRLEN
 """.split()
 
+# Constants only POSIX systems have (Windows has no SO_REUSEPORT; the Python
+# layers look them up with getattr).
+POSIX_CONSTANTS = """
+SO_REUSEPORT
+""".split()
+
 
 def read_cdef():
     """The declarations between the cffi markers of portsock.h, with every
@@ -54,7 +60,8 @@ def read_cdef():
     body = header.split("/* cffi:begin */", 1)[1].split("/* cffi:end */", 1)[0]
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
     body = re.sub(r"^(#define\s+\w+)\s+.*$", r"\1 ...", body, flags=re.M)
-    constants = "\n".join("#define %s ..." % name for name in SYSTEM_CONSTANTS)
+    names = SYSTEM_CONSTANTS + (POSIX_CONSTANTS if sys.platform != "win32" else [])
+    constants = "\n".join("#define %s ..." % name for name in names)
     return "struct addrinfo;\n" + body + "\n" + constants + "\n"
 
 

@@ -5,6 +5,7 @@ disconnect), on real loopback sockets."""
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
 from typing import Any, List
@@ -189,13 +190,22 @@ def test_create_server_rejects_bad_arguments(args: Any, kwargs: Any, exc: Any) -
         portsock.create_server(*args, **kwargs)
 
 
-def test_reuse_port_where_the_core_has_no_so_reuseport() -> None:
-    from portsock._core import lib
-    if hasattr(lib, "SO_REUSEPORT"):
-        portsock.create_server(("127.0.0.1", 0), reuse_port=True).close()
-    else:
-        with pytest.raises(ValueError, match="SO_REUSEPORT"):
-            portsock.create_server(("127.0.0.1", 0), reuse_port=True)
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no SO_REUSEPORT")
+def test_reuse_port_lets_two_listeners_share_a_port() -> None:
+    with portsock.create_server(("127.0.0.1", 0), reuse_port=True) as first:
+        port = first.local_address[1]
+        with portsock.create_server(("127.0.0.1", port), reuse_port=True) as second:
+            assert second.local_address[1] == port
+        # Without the option on both, the port is taken.
+        with pytest.raises(portsock.WinsockError) as info:
+            portsock.create_server(("127.0.0.1", port))
+        assert info.value.winerror == 10048
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="POSIX systems have SO_REUSEPORT")
+def test_reuse_port_is_refused_where_the_platform_has_none() -> None:
+    with pytest.raises(ValueError, match="SO_REUSEPORT"):
+        portsock.create_server(("127.0.0.1", 0), reuse_port=True)
 
 
 def test_listener_settimeout_rejects_bad_values() -> None:
