@@ -72,6 +72,12 @@
 #  else
 #    define PS_SO_LINGER_SECONDS SO_LINGER
 #  endif
+#  if defined(__GLIBC__) || defined(__FreeBSD__)
+     /* getservbyname_r and getservbyport_r, with glibc's signature (the
+        resolver's service lookups; elsewhere the system's own calls keep
+        their result per thread, as macOS's libinfo does). */
+#    define PS_HAVE_GETSERV_R 1
+#  endif
 #  ifdef __linux__
      /* shutdown() of a listening socket wakes the threads blocked in its
         accept() (Linux's inet_shutdown); the BSDs answer ENOTCONN and wake
