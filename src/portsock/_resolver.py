@@ -218,7 +218,7 @@ def gethostname(name: Optional[_WriteableBuffer], namelen: int) -> int:
     return _trace.record("gethostname", int(lib.ps_gethostname(buf, n)))
 
 
-def inet_ntoa(in_: in_addr) -> str:
+def inet_ntoa(in_: Union[in_addr, int]) -> str:
     """Mirrors inet_ntoa (winsock2.h): the dotted text of an IPv4 address
     ("127.0.0.1"). C returns this thread's own buffer, overwritten by the
     thread's next call; the mirror returns a str. Needs no WSAStartup.
