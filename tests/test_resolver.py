@@ -375,3 +375,32 @@ def test_resolver_program_through_the_shim(build: str, tmp_path: os.PathLike[str
     assert "Sanitizer" not in run.stderr and "runtime error" not in run.stderr, run.stderr
     assert run.stdout.strip().endswith("passed, 0 failed"), run.stdout
     assert int(run.stdout.split()[-4]) >= 40, run.stdout
+
+
+@posix_only
+def test_porting_md_resolver_c_example_runs_through_the_shim(tmp_path: os.PathLike[str]) -> None:
+    """docs/porting.md section 9's C program builds unchanged through the shim
+    (warnings as errors) and prints what its comments say."""
+    import re
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    with open(os.path.join(os.path.dirname(HERE), "docs", "porting.md")) as f:
+        text = f.read()
+    block = re.findall(r"```c\n(.*?)```", text[text.index("## 9. The old resolver"):], re.S)[0]
+    source = os.path.join(str(tmp_path), "resolver_example.c")
+    exe = os.path.join(str(tmp_path), "resolver_example")
+    with open(source, "w") as f:
+        f.write(block)
+    built = subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-I" + native.SHIM_DIR,
+                            "-I" + native.CSRC, "-o", exe, source, *native.CORE_POSIX, "-lpthread"],
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    run = subprocess.run([exe], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert "localhost: 127.0.0.1" in lines
+    assert lines[-4:] == ["unknown host: 11001", "http is port 80/tcp", "gethostname with no room: 10014",
+                          "127.0.0.1 port 80"]
