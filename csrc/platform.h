@@ -17,6 +17,11 @@
 #  ifndef WIN32_LEAN_AND_MEAN
 #    define WIN32_LEAN_AND_MEAN
 #  endif
+   /* gethostbyname, gethostbyaddr and inet_ntoa are marked deprecated in the
+      Windows SDK (C4996, an error under /sdl); the core passes them through. */
+#  ifndef _WINSOCK_DEPRECATED_NO_WARNINGS
+#    define _WINSOCK_DEPRECATED_NO_WARNINGS
+#  endif
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
