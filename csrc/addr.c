@@ -188,3 +188,16 @@ uint32_t ps_inet_addr(const char *cp)
         return 0xffffffffu;   /* INADDR_NONE */
     return (uint32_t)inet_addr(cp);
 }
+
+void ps_servent_read(const ps_servent *se, ps_servent_view *out)
+{
+    if (out == NULL)
+        return;
+    memset(out, 0, sizeof *out);
+    if (se == NULL)
+        return;
+    out->s_name = se->s_name;
+    out->s_aliases = se->s_aliases;
+    out->s_proto = se->s_proto;
+    out->s_port = (unsigned short)se->s_port;
+}

@@ -17,6 +17,11 @@
 #  ifndef WIN32_LEAN_AND_MEAN
 #    define WIN32_LEAN_AND_MEAN
 #  endif
+   /* gethostbyname, gethostbyaddr and inet_ntoa are marked deprecated in the
+      Windows SDK (C4996, an error under /sdl); the core passes them through. */
+#  ifndef _WINSOCK_DEPRECATED_NO_WARNINGS
+#    define _WINSOCK_DEPRECATED_NO_WARNINGS
+#  endif
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
@@ -71,6 +76,12 @@
 #    define PS_SO_LINGER_SECONDS SO_LINGER_SEC
 #  else
 #    define PS_SO_LINGER_SECONDS SO_LINGER
+#  endif
+#  if defined(__GLIBC__) || defined(__FreeBSD__)
+     /* getservbyname_r and getservbyport_r, with glibc's signature (the
+        resolver's service lookups; elsewhere the system's own calls keep
+        their result per thread, as macOS's libinfo does). */
+#    define PS_HAVE_GETSERV_R 1
 #  endif
 #  ifdef __linux__
      /* shutdown() of a listening socket wakes the threads blocked in its

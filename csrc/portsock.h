@@ -219,6 +219,57 @@ int ps_inet_pton(int af, const char *src, void *dst);       /* inet_pton */
 const char *ps_inet_ntop(int af, const void *src, char *dst, size_t size);
 uint32_t ps_inet_addr(const char *cp);                      /* inet_addr */
 
+/* --- the old resolver and address calls -----------------------------------
+   gethostbyname, gethostbyaddr, getservbyname and getservbyport return a
+   pointer to this thread's own result (one for the host calls, one for the
+   service calls), valid until this thread's next call of the same family;
+   other threads never disturb it, and it is freed when the thread ends. NULL
+   means failure, with the code in ps_last_error(). inet_ntoa's text is this
+   thread's as well. getnameinfo returns its code (and sets the last error),
+   as getaddrinfo does. The flags are Winsock's values. */
+
+/* HOSTENT, laid out as Windows' (the same on 32 and 64 bits). h_addr_list
+   points to h_length-byte addresses in network order. */
+typedef struct ps_hostent {
+    char *h_name;
+    char **h_aliases;
+    short h_addrtype;
+    short h_length;
+    char **h_addr_list;
+} ps_hostent;
+
+/* SERVENT's field order differs between 32-bit and 64-bit Windows, so the
+   structure is declared after this section; read it through ps_servent_read. */
+typedef struct ps_servent ps_servent;
+
+/* A portable view of a ps_servent; s_port is in network byte order. */
+typedef struct ps_servent_view {
+    const char *s_name;
+    char **s_aliases;
+    const char *s_proto;
+    int s_port;
+} ps_servent_view;
+
+#define PS_NI_NOFQDN 0x01
+#define PS_NI_NUMERICHOST 0x02
+#define PS_NI_NAMEREQD 0x04
+#define PS_NI_NUMERICSERV 0x08
+#define PS_NI_DGRAM 0x10
+#define PS_NI_MAXHOST 1025
+#define PS_NI_MAXSERV 32
+
+ps_hostent *ps_gethostbyname(const char *name);
+ps_hostent *ps_gethostbyaddr(const void *addr, int len, int type);
+int ps_gethostname(char *name, int namelen);
+/* in: the IN_ADDR's 4 bytes as C reads them (s_addr, network order). */
+const char *ps_inet_ntoa(uint32_t in);
+ps_servent *ps_getservbyname(const char *name, const char *proto);
+/* port in network byte order, as Winsock takes it. */
+ps_servent *ps_getservbyport(int port, const char *proto);
+void ps_servent_read(const ps_servent *se, ps_servent_view *out);
+int ps_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen,
+                   char *serv, uint32_t servlen, int flags);
+
 /* --- one-call paths for the Pythonic layer --------------------------------
    timeout_ms < 0 means no deadline (the socket's own SO_SNDTIMEO/SO_RCVTIMEO
    still apply); otherwise the whole call ends by then, with WSAETIMEDOUT. */
@@ -276,6 +327,20 @@ int ps_errno_from_wsa(int code);
 const char *ps_errno_name_from_wsa(int code);
 
 /* cffi:end */
+
+/* SERVENT as Windows lays it out: on 64-bit Windows s_proto comes before
+   s_port, on 32-bit Windows after it. */
+struct ps_servent {
+    char *s_name;
+    char **s_aliases;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    char *s_proto;
+    short s_port;
+#else
+    short s_port;
+    char *s_proto;
+#endif
+};
 
 #ifdef __cplusplus
 }

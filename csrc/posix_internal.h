@@ -5,6 +5,7 @@
  *                    startup and cleanup, fork
  *   posix_wait.c     waiting and waking: deadlines, poll, signals
  *   posix_select.c   select and WSAPoll: waiting on several sockets at once
+ *   posix_resolver.c the old resolver calls (gethostbyname, getservbyname, ...)
  *   posix.c          the Winsock rules, and the I/O loops that use the files above
  *
  * Not part of the public API; no other file includes it.

@@ -217,6 +217,71 @@ void ps_freeaddrinfo(struct addrinfo *res)
         freeaddrinfo(res);
 }
 
+/* ---- the old resolver and address calls ---------------------------------- */
+
+/* Winsock's own HOSTENT and SERVENT are handed out as they are (each thread's
+   storage is Winsock's): the ps_ types are laid out as Windows' own. */
+PS_STATIC_ASSERT(sizeof(ps_hostent) == sizeof(HOSTENT), hostent_size);
+PS_STATIC_ASSERT(offsetof(ps_hostent, h_addrtype) == offsetof(HOSTENT, h_addrtype), hostent_addrtype);
+PS_STATIC_ASSERT(offsetof(ps_hostent, h_length) == offsetof(HOSTENT, h_length), hostent_length);
+PS_STATIC_ASSERT(offsetof(ps_hostent, h_addr_list) == offsetof(HOSTENT, h_addr_list), hostent_addr_list);
+PS_STATIC_ASSERT(sizeof(ps_servent) == sizeof(SERVENT), servent_size);
+PS_STATIC_ASSERT(offsetof(ps_servent, s_port) == offsetof(SERVENT, s_port), servent_port);
+PS_STATIC_ASSERT(offsetof(ps_servent, s_proto) == offsetof(SERVENT, s_proto), servent_proto);
+PS_STATIC_ASSERT(PS_NI_NOFQDN == NI_NOFQDN && PS_NI_NUMERICHOST == NI_NUMERICHOST &&
+                 PS_NI_NAMEREQD == NI_NAMEREQD && PS_NI_NUMERICSERV == NI_NUMERICSERV &&
+                 PS_NI_DGRAM == NI_DGRAM && PS_NI_MAXHOST == NI_MAXHOST &&
+                 PS_NI_MAXSERV == NI_MAXSERV, ni_flags);
+PS_STATIC_ASSERT(sizeof(IN_ADDR) == sizeof(uint32_t), in_addr_size);
+
+ps_hostent *ps_gethostbyname(const char *name)
+{
+    /* The one rule of our own, shared with ps_getaddrinfo: .invalid never
+       reaches the resolver. */
+    if (ps_reserved_invalid_name(name)) {
+        WSASetLastError(WSAHOST_NOT_FOUND);
+        return NULL;
+    }
+    return (ps_hostent *)gethostbyname(name);
+}
+
+ps_hostent *ps_gethostbyaddr(const void *addr, int len, int type)
+{
+    return (ps_hostent *)gethostbyaddr((const char *)addr, len, type);
+}
+
+int ps_gethostname(char *name, int namelen)
+{
+    return gethostname(name, namelen);
+}
+
+const char *ps_inet_ntoa(uint32_t in)
+{
+    IN_ADDR addr;
+    memcpy(&addr, &in, sizeof addr);
+    return inet_ntoa(addr);
+}
+
+ps_servent *ps_getservbyname(const char *name, const char *proto)
+{
+    return (ps_servent *)getservbyname(name, proto);
+}
+
+ps_servent *ps_getservbyport(int port, const char *proto)
+{
+    return (ps_servent *)getservbyport(port, proto);
+}
+
+int ps_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen,
+                   char *serv, uint32_t servlen, int flags)
+{
+    int rc = getnameinfo((const struct sockaddr *)sa, salen, host, hostlen, serv, servlen, flags);
+    /* As ps_getaddrinfo: the code is in the last error too. */
+    if (rc != 0)
+        WSASetLastError(rc);
+    return rc;
+}
+
 /* ---- one-call paths ------------------------------------------------------ */
 
 /* send and recv take an int length; larger requests go out in pieces. */

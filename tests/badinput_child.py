@@ -39,7 +39,7 @@ class Case(NamedTuple):
 
 NOTSOCK, FAULT, INVAL, OPNOTSUPP, NOPROTOOPT = 10038, 10014, 10022, 10045, 10042
 AFNOSUPPORT, NOTINIT, HOST_NOT_FOUND, TYPE_NOT_FOUND = 10047, 10093, 11001, 10109
-SOCKTNOSUPPORT, VERNOTSUPPORTED = 10044, 10092
+SOCKTNOSUPPORT, VERNOTSUPPORTED, NO_DATA = 10044, 10092, 11004
 INVALID = (1 << 64) - 1
 R = "ret"
 
@@ -347,6 +347,66 @@ CASES: List[Case] = [
     Case("wsapoll_forged_handle", "ws.WSAPoll([ws.pollfd(5, ws.POLLRDNORM)], 1, 0)", (R, -1, NOTSOCK)),
     Case("pollfd_fd_str", "ws.pollfd('x')", ("raises", "TypeError")),
     Case("pollfd_events_str", "ws.pollfd(s, 'x')", ("raises", "TypeError")),
+
+    # -- the old resolver and address calls ------------------------------------------
+    Case("gethostbyname_int", "ws.gethostbyname(5)", ("raises", "TypeError")),
+    Case("gethostbyname_bytes", "ws.gethostbyname(b'localhost')", ("raises", "TypeError")),
+    Case("gethostbyname_nul", "ws.gethostbyname('local\\0host')", (R, None, HOST_NOT_FOUND)),
+    Case("gethostbyname_1mb", "ws.gethostbyname(big)", (R, None, HOST_NOT_FOUND)),
+    Case("gethostbyname_lone_surrogate", "ws.gethostbyname('\\udcff.invalid')", (R, None, HOST_NOT_FOUND)),
+    Case("gethostbyname_before_startup", "ws.gethostbyname('127.0.0.1')", (R, None, NOTINIT), setup="none"),
+    Case("gethostbyaddr_str", "ws.gethostbyaddr('127.0.0.1', 4, 2)", ("raises", "TypeError")),
+    Case("gethostbyaddr_none", "ws.gethostbyaddr(None, 4, ws.AF_INET)", (R, None, FAULT)),
+    Case("gethostbyaddr_len_beyond", "ws.gethostbyaddr(b'\\x7f\\0\\0\\1', 5, ws.AF_INET)", (R, None, FAULT)),
+    Case("gethostbyaddr_len_negative", "ws.gethostbyaddr(b'\\x7f\\0\\0\\1', -1, ws.AF_INET)", (R, None, FAULT)),
+    Case("gethostbyaddr_len_huge", "ws.gethostbyaddr(b'\\x7f\\0\\0\\1', 1 << 70, ws.AF_INET)", (R, None, FAULT)),
+    Case("gethostbyaddr_type_huge", "ws.gethostbyaddr(b'\\x7f\\0\\0\\1', 4, 1 << 70)", (R, None, AFNOSUPPORT)),
+    Case("gethostbyaddr_type_str", "ws.gethostbyaddr(b'\\x7f\\0\\0\\1', 4, 'inet')", ("raises", "TypeError")),
+    Case("gethostbyaddr_v6_short", "ws.gethostbyaddr(bytes(16), 4, ws.AF_INET6)", (R, None, FAULT)),
+    Case("gethostbyaddr_before_startup", "ws.gethostbyaddr(None, 4, 2)", (R, None, NOTINIT), setup="none"),
+    Case("gethostname_bytes", "ws.gethostname(b'x' * 256, 256)", ("raises", "TypeError")),
+    Case("gethostname_none", "ws.gethostname(None, 256)", (R, -1, FAULT)),
+    Case("gethostname_len_beyond", "ws.gethostname(bytearray(4), 256)", (R, -1, FAULT)),
+    Case("gethostname_len_negative", "ws.gethostname(bytearray(256), -1)", (R, -1, FAULT)),
+    Case("gethostname_len_huge", "ws.gethostname(bytearray(256), 1 << 70)", (R, -1, FAULT)),
+    Case("gethostname_len_str", "ws.gethostname(bytearray(256), '256')", ("raises", "TypeError")),
+    Case("gethostname_before_startup", "ws.gethostname(bytearray(4), 256)", (R, -1, NOTINIT), setup="none"),
+    Case("inet_ntoa_str", "ws.inet_ntoa('127.0.0.1')", ("raises", "TypeError")),
+    Case("inet_ntoa_none", "ws.inet_ntoa(None)", ("raises", "TypeError")),
+    Case("inet_ntoa_huge", "ws.inet_ntoa((1 << 64) + 0x0100007F)", (R, "127.0.0.1", 0)),
+    Case("getservbyname_int", "ws.getservbyname(80, 'tcp')", ("raises", "TypeError")),
+    Case("getservbyname_none", "ws.getservbyname(None, 'tcp')", (R, None, FAULT)),
+    Case("getservbyname_nul", "ws.getservbyname('ht\\0tp', 'tcp')", (R, None, NO_DATA)),
+    Case("getservbyname_proto_nul", "ws.getservbyname('http', 't\\0cp')", (R, None, NO_DATA)),
+    Case("getservbyname_1mb", "ws.getservbyname(big, big)", (R, None, NO_DATA)),
+    Case("getservbyname_before_startup", "ws.getservbyname('http', 'tcp')", (R, None, NOTINIT), setup="none"),
+    Case("getservbyport_str", "ws.getservbyport('80', 'tcp')", ("raises", "TypeError")),
+    Case("getservbyport_huge", "ws.getservbyport(1 << 70, 'tcp')", (R, None, NO_DATA)),
+    Case("getservbyport_negative", "ws.getservbyport(-1, None)", (R, None, NO_DATA)),
+    Case("getservbyport_proto_1mb", "ws.getservbyport(ws.htons(80), big)", (R, None, NO_DATA)),
+    Case("getnameinfo_sockaddr_str", "ws.getnameinfo('127.0.0.1', 16, None, 0, bytearray(32), 32, 0)",
+         ("raises", "TypeError")),
+    Case("getnameinfo_sockaddr_none", "ws.getnameinfo(None, 16, bytearray(64), 64, None, 0, 0)", (R, FAULT, FAULT)),
+    Case("getnameinfo_salen_short", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET), 4, bytearray(64), 64, None, 0, 0)",
+         (R, FAULT, FAULT)),
+    Case("getnameinfo_salen_huge", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET), 1 << 40, bytearray(64), 64, None, "
+         "0, 0)", (R, FAULT, FAULT)),
+    Case("getnameinfo_host_size_beyond", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET), 16, bytearray(4), 64, None, "
+         "0, 0)", (R, FAULT, FAULT)),
+    Case("getnameinfo_serv_size_negative", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET), 16, None, 0, "
+         "bytearray(32), -1, 0)", (R, FAULT, FAULT)),
+    Case("getnameinfo_host_bytes", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET), 16, b'x' * 64, 64, None, 0, 0)",
+         ("raises", "TypeError")),
+    Case("getnameinfo_flags_huge", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET), 16, bytearray(64), 64, None, 0, "
+         "1 << 70)", (R, INVAL, INVAL)),
+    Case("getnameinfo_family_mismatch", "ws.getnameinfo(ws.sockaddr_in(ws.AF_INET6), 16, bytearray(64), 64, "
+         "None, 0, 0)", (R, AFNOSUPPORT, AFNOSUPPORT)),
+    Case("getnameinfo_before_startup", "ws.getnameinfo(None, 16, None, 0, None, 0, 0)", (R, NOTINIT, NOTINIT),
+         setup="none"),
+    Case("hostent_name_int", "ws.HOSTENT(h_aliases=5)", ("raises", "TypeError")),
+    Case("servent_aliases_int", "ws.SERVENT(s_aliases=5)", ("raises", "TypeError")),
+    Case("hostent_addr_list_int", "ws.hostent(h_addr_list=5)", ("raises", "TypeError")),
+    Case("servent_lower_aliases_int", "ws.servent(s_aliases=5)", ("raises", "TypeError")),
 ]
 
 BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}

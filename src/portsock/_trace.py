@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
 
 from portsock._core import lib
 
 # Calls whose return value is a SOCKET (normalised in traces).
 HANDLE_CALLS = frozenset(("socket", "accept"))
 # Calls that return their error code instead of SOCKET_ERROR.
-CODE_CALLS = frozenset(("WSAStartup", "getaddrinfo"))
+CODE_CALLS = frozenset(("WSAStartup", "getaddrinfo", "getnameinfo"))
+# Calls that return a pointer to a structure (NULL on failure): a trace shows
+# "ret" as the structure's Winsock name, or "NULL" (see record_pointer).
+POINTER_CALLS = {"gethostbyname": "HOSTENT", "gethostbyaddr": "HOSTENT",
+                 "getservbyname": "SERVENT", "getservbyport": "SERVENT"}
 
 _INVALID_SOCKET = lib.PS_INVALID_SOCKET
 # The active recorders. portsock.winsock imports this list and tests it inline
 # on its hot paths, so it is only ever mutated in place, never rebound.
-_recorders: List[Callable[[str, int, int], None]] = []
+_recorders: List[Callable[[str, Any, int], None]] = []
 _lock = threading.Lock()
 
 
@@ -46,6 +50,29 @@ def record(call: str, ret: int) -> int:
     return ret
 
 
+_T = TypeVar("_T")
+
+
+def record_pointer(call: str, result: Optional[_T]) -> Optional[_T]:
+    """Called by the mirror functions of POINTER_CALLS with what they return
+    (None for C's NULL); returns it. The line's "ret" is POINTER_CALLS[call]
+    or "NULL", its "err" WSAGetLastError() after a NULL, else 0."""
+    if _recorders:
+        shown, err = (POINTER_CALLS[call], 0) if result is not None else ("NULL", int(lib.ps_last_error()))
+        for recorder in list(_recorders):
+            recorder(call, shown, err)
+    return result
+
+
+def record_text(call: str, text: str) -> str:
+    """Called by a mirror function that returns text and cannot fail
+    (inet_ntoa); the line's "ret" is the text itself."""
+    if _recorders:
+        for recorder in list(_recorders):
+            recorder(call, text, 0)
+    return text
+
+
 class Trace:
     """The calls recorded by trace(): entries of {"call", "ret", "err"}.
 
@@ -60,7 +87,7 @@ class Trace:
         self._handles: Dict[int, str] = {}
         self._thread: Optional[int] = None
 
-    def _record(self, call: str, ret: int, err: int) -> None:
+    def _record(self, call: str, ret: Any, err: int) -> None:
         if self._thread is not None and threading.get_ident() != self._thread:
             return
         shown: Any = ret
@@ -101,7 +128,7 @@ class trace:
         self._all_threads = all_threads
         self._echo = echo
 
-    def _recorder(self, call: str, ret: int, err: int) -> None:
+    def _recorder(self, call: str, ret: Any, err: int) -> None:
         before = len(self.trace.entries)
         self.trace._record(call, ret, err)
         if self._echo is not None and len(self.trace.entries) > before:

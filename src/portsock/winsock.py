@@ -1239,6 +1239,10 @@ def ioctlsocket(s: int, cmd: int, argp: Union[int, _Scalar, None]) -> int:
     return _trace.record("ioctlsocket", ret)
 
 
+# The old resolver and address calls (gethostbyname, getservbyname,
+# getnameinfo, ...), with Winsock's HOSTENT, SERVENT and NI_* flags.
+from portsock._resolver import *  # noqa: E402, F401, F403
+
 # select and WSAPoll, with Winsock's fd_set, TIMEVAL and WSAPOLLFD.
 from portsock._select import *  # noqa: E402, F401, F403
 

@@ -211,6 +211,13 @@ struct state {
     struct select_set sets[3];
     WSAPOLLFD pollfds[MAX_POLL];
     int npollfds;
+    /* The last HOSTENT and SERVENT kept (Winsock's per-thread results: this
+       thread makes no other call of their families before reading them), and
+       getnameinfo's buffers (given: 0 for NULL). */
+    struct hostent *host;
+    struct servent *serv;
+    char nameinfo[2][1026];
+    int nameinfo_given[2];
 };
 
 static struct state st;
@@ -445,6 +452,152 @@ static const struct name_value poll_flags[] = {
     {"wrnorm", POLLWRNORM}, {"wrband", POLLWRBAND}, {"pri", POLLPRI}, {"err", POLLERR},
     {"hup", POLLHUP}, {"nval", POLLNVAL}, {NULL, 0}};
 
+/* ---- the old resolver and address calls ---------------------------------------------- */
+
+static void driver_error(const char *what);
+
+static const struct name_value ni_flags[] = {
+    {"numerichost", NI_NUMERICHOST}, {"numericserv", NI_NUMERICSERV}, {"namereqd", NI_NAMEREQD},
+    {"nofqdn", NI_NOFQDN}, {"dgram", NI_DGRAM}, {NULL, 0}};
+
+/* The 4 or 16 bytes of an address in text; its size, or 0. */
+static int address_bytes(const char *w, unsigned char *out)
+{
+    int family = strchr(w, ':') != NULL ? AF_INET6 : AF_INET;
+    if (inet_pton(family, w, out) != 1)
+        return 0;
+    return family == AF_INET6 ? 16 : 4;
+}
+
+/* A pointer call's line: HOSTENT/SERVENT, or NULL with the last error. */
+static void print_pointer(const char *call, const void *p, const char *tag)
+{
+    if (p != NULL)
+        print_label(call, tag, 0);
+    else
+        print_label(call, "NULL", WSAGetLastError());
+}
+
+static void print_hostent_field(const char *field)
+{
+    char call[32], text[600] = "";
+    const struct hostent *h = st.host;
+    int i, j;
+    snprintf(call, sizeof call, "hostent.%s", field);
+    if (h == NULL) {
+        print_label(call, "NULL", 0);
+    } else if (strcmp(field, "h_name") == 0) {
+        print_label(call, h->h_name, 0);
+    } else if (strcmp(field, "h_addrtype") == 0) {
+        print_line(call, h->h_addrtype, 0);
+    } else if (strcmp(field, "h_length") == 0) {
+        print_line(call, h->h_length, 0);
+    } else if (strcmp(field, "h_aliases") == 0) {
+        for (i = 0; h->h_aliases[i] != NULL; i++)
+            ;
+        print_line(call, i, 0);
+    } else {
+        for (i = 0; h->h_addr_list[i] != NULL && strlen(text) < sizeof text - 40; i++) {
+            const unsigned char *a = (const unsigned char *)h->h_addr_list[i];
+            char word[40];
+            if (h->h_length == 4) {
+                snprintf(word, sizeof word, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+            } else {
+                for (j = 0; j < 16; j++)
+                    snprintf(word + 2 * j, sizeof word - 2 * (size_t)j, "%02x", a[j]);
+            }
+            if (text[0] != '\0')
+                strcat(text, " ");
+            strcat(text, word);
+        }
+        print_label(call, text[0] != '\0' ? text : "none", 0);
+    }
+}
+
+static void print_servent_field(const char *field)
+{
+    char call[32];
+    snprintf(call, sizeof call, "servent.%s", field);
+    if (st.serv == NULL)
+        print_label(call, "NULL", 0);
+    else if (strcmp(field, "s_port") == 0)
+        print_line(call, ntohs((u_short)st.serv->s_port), 0);
+    else
+        print_label(call, strcmp(field, "s_name") == 0 ? st.serv->s_name : st.serv->s_proto, 0);
+}
+
+/* The resolver's ops; 0 if op is none of them. */
+static int resolver_op(const char *op, char **w, int n)
+{
+    unsigned char addr[16];
+    if (strcmp(op, "gethostbyname") == 0 && n >= 2) {
+        st.host = gethostbyname(text_of(w[1]));
+        print_pointer("gethostbyname", st.host, "HOSTENT");
+    } else if (strcmp(op, "gethostbyaddr") == 0 && n >= 4) {
+        if (address_bytes(w[1], addr) == 0) {
+            driver_error("not an address");
+            return 1;
+        }
+        st.host = gethostbyaddr((const char *)addr, (int)number(w[2]), (int)lookup(families, w[3]));
+        print_pointer("gethostbyaddr", st.host, "HOSTENT");
+    } else if (strcmp(op, "hostent") == 0 && n >= 2) {
+        print_hostent_field(w[1]);
+    } else if (strcmp(op, "getservbyname") == 0 && n >= 3) {
+        st.serv = getservbyname(w[1], text_of(w[2]));
+        print_pointer("getservbyname", st.serv, "SERVENT");
+    } else if (strcmp(op, "getservbyport") == 0 && n >= 3) {
+        st.serv = getservbyport(htons((u_short)number(w[1])), text_of(w[2]));
+        print_pointer("getservbyport", st.serv, "SERVENT");
+    } else if (strcmp(op, "servent") == 0 && n >= 2) {
+        print_servent_field(w[1]);
+    } else if (strcmp(op, "gethostname") == 0 && n >= 2) {
+        char name[256];
+        print_result("gethostname", gethostname(name, (int)number(w[1])));
+    } else if (strcmp(op, "inet_ntoa") == 0 && n >= 2) {
+        struct in_addr in;
+        memset(&in, 0, sizeof in);
+        in.s_addr = inet_addr(w[1]);
+        print_label("inet_ntoa", inet_ntoa(in), 0);
+    } else if (strcmp(op, "getnameinfo") == 0 && n >= 6) {
+        struct sockaddr_storage ss;
+        int size = address_bytes(w[1], addr), salen, k, rc;
+        DWORD lens[2];
+        memset(&ss, 0, sizeof ss);
+        if (size == 4) {
+            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+            sin->sin_family = AF_INET;
+            sin->sin_port = htons((u_short)number(w[2]));
+            memcpy(&sin->sin_addr, addr, 4);
+            salen = (int)sizeof *sin;
+        } else if (size == 16) {
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_port = htons((u_short)number(w[2]));
+            memcpy(&sin6->sin6_addr, addr, 16);
+            salen = (int)sizeof *sin6;
+        } else {
+            driver_error("not an address");
+            return 1;
+        }
+        for (k = 0; k < 2; k++) {
+            st.nameinfo_given[k] = strcmp(w[3 + k], "NULL") != 0;
+            lens[k] = st.nameinfo_given[k] ? (DWORD)number(w[3 + k]) : 0;
+            memset(st.nameinfo[k], 0, sizeof st.nameinfo[k]);
+        }
+        rc = getnameinfo((struct sockaddr *)&ss, salen, st.nameinfo_given[0] ? st.nameinfo[0] : NULL, lens[0],
+                         st.nameinfo_given[1] ? st.nameinfo[1] : NULL, lens[1],
+                         strcmp(w[5], "0") == 0 ? 0 : flags_of(w[5], ni_flags));
+        print_line("getnameinfo", rc, rc);
+    } else if (strcmp(op, "nameinfo") == 0 && n >= 2) {
+        int k = strcmp(w[1], "host") == 0 ? 0 : 1;
+        print_label(strcmp(w[1], "host") == 0 ? "nameinfo(host)" : "nameinfo(serv)",
+                    st.nameinfo_given[k] ? st.nameinfo[k] : "NULL", 0);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* ---- one op -------------------------------------------------------------------------- */
 
 static void driver_error(const char *what)
@@ -661,6 +814,8 @@ static void run_op(char **w, int n)
         }
         st.thread_running = 1;
         print_line(op, 0, 0);
+    } else if (resolver_op(op, w, n)) {
+        /* printed its line */
     } else if (strcmp(op, "join") == 0) {
         if (!st.thread_running) {
             driver_error("no thread");

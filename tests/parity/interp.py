@@ -53,6 +53,39 @@ POLL_FLAGS = {"in": ws.POLLIN, "out": ws.POLLOUT, "rdnorm": ws.POLLRDNORM, "rdba
               "wrnorm": ws.POLLWRNORM, "wrband": ws.POLLWRBAND, "pri": ws.POLLPRI, "err": ws.POLLERR,
               "hup": ws.POLLHUP, "nval": ws.POLLNVAL}
 SET_INDEX = {"r": 0, "w": 1, "e": 2}
+NI_FLAGS = {"numerichost": ws.NI_NUMERICHOST, "numericserv": ws.NI_NUMERICSERV, "namereqd": ws.NI_NAMEREQD,
+            "nofqdn": ws.NI_NOFQDN, "dgram": ws.NI_DGRAM}
+
+
+def traced_entry(fn: Callable[..., Any], *args: Any) -> Tuple[str, Any, int, Any]:
+    """(call, ret as the tracer shows it, err, the raw return value) of one mirror call."""
+    with ws.trace() as t:
+        ret = fn(*args)
+    if len(t) != 1:
+        raise RuntimeError("expected one traced call from %s, got %r" % (fn.__name__, t.entries))
+    entry = t.entries[0]
+    return entry["call"], entry["ret"], entry["err"], ret
+
+
+def address_bytes(text: str) -> bytes:
+    """The 4 or 16 bytes of an IPv4 or IPv6 address in text."""
+    family = ws.AF_INET6 if ":" in text else ws.AF_INET
+    buf = bytearray(16 if family == ws.AF_INET6 else 4)
+    if ws.inet_pton(family, text, buf) != 1:
+        raise RuntimeError("not an address: %s" % text)
+    return bytes(buf)
+
+
+def hostent_field(h: Any, field: str) -> Any:
+    """A HOSTENT field as the hostent op shows it."""
+    if h is None:
+        return "NULL"
+    if field == "h_aliases":
+        return len(h.h_aliases)
+    if field == "h_addr_list":
+        words = [ws.inet_ntoa(a) if isinstance(a, ws.in_addr) else bytes(a.s6_addr).hex() for a in h.h_addr_list]
+        return " ".join(words) or "none"
+    return getattr(h, field)
 
 
 def _word(word: str, table: Dict[str, int]) -> int:
@@ -125,6 +158,10 @@ class Runner:
         # The last select's sets, each with the words that named its handles.
         self.sets: List[Optional[Tuple[Any, List[Tuple[str, int]]]]] = [None, None, None]
         self.pollfds: List[Any] = []
+        # The last HOSTENT and SERVENT kept, and getnameinfo's buffers.
+        self.host: Any = None
+        self.serv: Any = None
+        self.nameinfo: Dict[str, Optional[bytearray]] = {"host": None, "serv": None}
 
     def label(self, ret: int) -> Any:
         if ret == ws.INVALID_SOCKET:
@@ -285,6 +322,9 @@ class Runner:
             return trace_line(*traced(ws.WSAPoll, self.pollfds, len(self.pollfds), sc.number(a[0])))
         if name == "revents":
             return trace_line("revents", self.pollfds[sc.number(a[0]) - 1].revents, 0)
+        if name in ("gethostbyname", "gethostbyaddr", "getservbyname", "getservbyport", "gethostname",
+                    "inet_ntoa", "getnameinfo", "hostent", "servent", "nameinfo"):
+            return self.resolver_step(name, a)
         if name == "join":
             assert self.thread is not None
             self.thread.join(JOIN_BUDGET)
@@ -293,6 +333,47 @@ class Runner:
             self.thread = None
             return trace_line(*self.thread_result[0])
         raise RuntimeError("unknown op %s" % name)
+
+    def resolver_step(self, name: str, a: List[str]) -> str:
+        """The ops of the old resolver and address calls."""
+        if name == "gethostbyname":
+            call, shown, err, self.host = traced_entry(ws.gethostbyname, _text(a[0]))
+            return trace_line(call, shown, err)
+        if name == "gethostbyaddr":
+            call, shown, err, self.host = traced_entry(ws.gethostbyaddr, address_bytes(a[0]), sc.number(a[1]),
+                                                       _word(a[2], FAMILIES))
+            return trace_line(call, shown, err)
+        if name == "hostent":
+            return trace_line("hostent." + a[0], hostent_field(self.host, a[0]), 0)
+        if name in ("getservbyname", "getservbyport"):
+            first: Any = a[0] if name == "getservbyname" else ws.htons(sc.number(a[0]))
+            fn = ws.getservbyname if name == "getservbyname" else ws.getservbyport
+            call, shown, err, self.serv = traced_entry(fn, first, _text(a[1]))
+            return trace_line(call, shown, err)
+        if name == "servent":
+            if self.serv is None:
+                return trace_line("servent." + a[0], "NULL", 0)
+            value = getattr(self.serv, a[0])
+            return trace_line("servent." + a[0], ws.ntohs(value) if a[0] == "s_port" else value, 0)
+        if name == "gethostname":
+            return trace_line(*traced(ws.gethostname, bytearray(256), sc.number(a[0])))
+        if name == "inet_ntoa":
+            call, shown, err, _ = traced_entry(ws.inet_ntoa, ws.in_addr(ws.inet_addr(a[0])))
+            return trace_line(call, shown, err)
+        if name == "getnameinfo":
+            if ":" in a[0]:
+                sa: Any = ws.sockaddr_in6(ws.AF_INET6, ws.htons(sc.number(a[1])))
+                sa.sin6_addr = ws.in6_addr(address_bytes(a[0]))
+            else:
+                sa = ws.sockaddr_in(ws.AF_INET, ws.htons(sc.number(a[1])), ws.in_addr(ws.inet_addr(a[0])))
+            bufs = [None if word == "NULL" else bytearray(sc.number(word)) for word in a[2:4]]
+            self.nameinfo = {"host": bufs[0], "serv": bufs[1]}
+            flags = 0 if a[4] == "0" else _flags(a[4], NI_FLAGS)
+            return trace_line(*traced(ws.getnameinfo, sa, ws.sizeof(sa), bufs[0], len(bufs[0] or b""),
+                                      bufs[1], len(bufs[1] or b""), flags))
+        # nameinfo
+        buf = self.nameinfo[a[0]]
+        return trace_line("nameinfo(%s)" % a[0], "NULL" if buf is None else buf.split(b"\0")[0].decode(), 0)
 
     def reset(self) -> None:
         """Untraced: the thread joined, Winsock fully cleaned up."""

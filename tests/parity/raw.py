@@ -17,6 +17,7 @@ killing the process, as it would in C without MSG_NOSIGNAL).
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import json
@@ -47,8 +48,57 @@ POLL_FLAGS = {"in": select.POLLIN, "out": select.POLLOUT, "rdnorm": select.POLLR
               "rdband": select.POLLRDBAND, "wrnorm": select.POLLWRNORM, "wrband": select.POLLWRBAND,
               "pri": select.POLLPRI, "err": select.POLLERR, "hup": select.POLLHUP, "nval": select.POLLNVAL}
 POLL_NAMES = [(v, "POLL" + k.upper()) for k, v in POLL_FLAGS.items() if k not in ("rdnorm", "wrnorm")]
+RESOLVER_OPS = {"gethostbyname", "gethostbyaddr", "hostent", "getservbyname", "getservbyport", "servent",
+                "gethostname", "inet_ntoa", "getnameinfo", "nameinfo"}
 NO_POSIX_CALL = {"startup": "WSAStartup", "cleanup": "WSACleanup", "lasterror": "WSAGetLastError",
                  "setlasterror": "WSASetLastError"}
+
+
+# ---- the old resolver and address calls: glibc's own, through ctypes (the stdlib socket
+# module has no call taking a buffer size, an address length or a type)
+
+H_ERRNO_NAMES = {-1: "NETDB_INTERNAL", 1: "HOST_NOT_FOUND", 2: "TRY_AGAIN", 3: "NO_RECOVERY", 4: "NO_DATA"}
+NI_FLAGS = {"numerichost": socket.NI_NUMERICHOST, "numericserv": socket.NI_NUMERICSERV,
+            "namereqd": socket.NI_NAMEREQD, "nofqdn": socket.NI_NOFQDN, "dgram": socket.NI_DGRAM}
+
+
+class _hostent(ctypes.Structure):
+    _fields_ = [("h_name", ctypes.c_char_p), ("h_aliases", ctypes.POINTER(ctypes.c_char_p)),
+                ("h_addrtype", ctypes.c_int), ("h_length", ctypes.c_int),
+                ("h_addr_list", ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)))]
+
+
+class _servent(ctypes.Structure):
+    _fields_ = [("s_name", ctypes.c_char_p), ("s_aliases", ctypes.POINTER(ctypes.c_char_p)),
+                ("s_port", ctypes.c_int), ("s_proto", ctypes.c_char_p)]
+
+
+class _in_addr(ctypes.Structure):
+    _fields_ = [("s_addr", ctypes.c_uint32)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.gethostbyname.restype = ctypes.POINTER(_hostent)
+_libc.gethostbyaddr.restype = ctypes.POINTER(_hostent)
+_libc.getservbyname.restype = ctypes.POINTER(_servent)
+_libc.getservbyport.restype = ctypes.POINTER(_servent)
+_libc.inet_ntoa.restype = ctypes.c_char_p
+_libc.inet_ntoa.argtypes = [_in_addr]
+_h_errno_location = getattr(_libc, "__h_errno_location")   # glibc's h_errno, per thread
+_h_errno_location.restype = ctypes.POINTER(ctypes.c_int)
+
+
+def _c_text(word: str) -> Optional[bytes]:
+    text = _text(word)
+    return None if text is None else text.encode()
+
+
+def _sockaddr(addr: str, port: int) -> bytes:
+    """A Linux sockaddr_in / sockaddr_in6 for the address text and port."""
+    if ":" in addr:
+        return struct.pack("=HH I 16s I", socket.AF_INET6, socket.htons(port), 0,
+                           socket.inet_pton(socket.AF_INET6, addr), 0)
+    return struct.pack("=HH4s8x", socket.AF_INET, socket.htons(port), socket.inet_aton(addr))
 
 
 def line(call: str, ret: Any, err: Any = 0) -> str:
@@ -98,6 +148,76 @@ class Runner:
         self.thread_result: List[str] = []
         self.selected: List[Optional[List[str]]] = [None, None, None]
         self.revents: List[int] = []
+        self.host: Any = None
+        self.serv: Any = None
+        self.nameinfo: Dict[str, Any] = {"host": None, "serv": None}
+
+    def resolver_step(self, name: str, a: List[str]) -> str:
+        """The resolver's ops, on glibc's calls of the same names (errors: h_errno for
+        gethostbyname/gethostbyaddr, none for the service calls, EAI_* for getnameinfo)."""
+        if name in ("gethostbyname", "gethostbyaddr"):
+            if name == "gethostbyname":
+                h = _libc.gethostbyname(_c_text(a[0]))
+            else:
+                raw = socket.inet_pton(socket.AF_INET6 if ":" in a[0] else socket.AF_INET, a[0])
+                h = _libc.gethostbyaddr(raw, sc.number(a[1]), _word(a[2], FAMILIES))
+            self.host = h.contents if h else None
+            if self.host is None:
+                code = _h_errno_location()[0]
+                return line(name, "NULL", H_ERRNO_NAMES.get(code, code))
+            return line(name, "HOSTENT")
+        if name == "hostent":
+            h = self.host
+            if h is None:
+                return line("hostent." + a[0], "NULL")
+            if a[0] == "h_name":
+                return line("hostent.h_name", h.h_name.decode())
+            if a[0] in ("h_addrtype", "h_length"):
+                return line("hostent." + a[0], getattr(h, a[0]))
+            if a[0] == "h_aliases":
+                count = 0
+                while h.h_aliases[count]:
+                    count += 1
+                return line("hostent.h_aliases", count)
+            words, i = [], 0
+            while h.h_addr_list[i]:
+                raw = bytes(h.h_addr_list[i][:h.h_length])
+                words.append(socket.inet_ntoa(raw) if h.h_length == 4 else raw.hex())
+                i += 1
+            return line("hostent.h_addr_list", " ".join(words) or "none")
+        if name in ("getservbyname", "getservbyport"):
+            if name == "getservbyname":
+                se = _libc.getservbyname(_c_text(a[0]), _c_text(a[1]))
+            else:
+                se = _libc.getservbyport(socket.htons(sc.number(a[0])), _c_text(a[1]))
+            self.serv = se.contents if se else None
+            return line(name, "SERVENT" if self.serv is not None else "NULL")
+        if name == "servent":
+            if self.serv is None:
+                return line("servent." + a[0], "NULL")
+            if a[0] == "s_port":
+                return line("servent.s_port", socket.ntohs(self.serv.s_port & 0xFFFF))
+            return line("servent." + a[0], getattr(self.serv, a[0]).decode())
+        if name == "gethostname":
+            buf = ctypes.create_string_buffer(256)
+            ret = _libc.gethostname(buf, ctypes.c_size_t(sc.number(a[0])))
+            return line("gethostname", ret, errno.errorcode.get(ctypes.get_errno(), 0) if ret else 0)
+        if name == "inet_ntoa":
+            value = struct.unpack("=I", socket.inet_aton(a[0]))[0]
+            return line("inet_ntoa", _libc.inet_ntoa(_in_addr(value)).decode())
+        if name == "getnameinfo":
+            sa = _sockaddr(a[0], sc.number(a[1]))
+            bufs = [None if w == "NULL" else ctypes.create_string_buffer(max(sc.number(w), 1)) for w in a[2:4]]
+            sizes = [0 if w == "NULL" else sc.number(w) for w in a[2:4]]
+            flags = 0
+            for part in ([] if a[4] == "0" else a[4].split("+")):
+                flags |= NI_FLAGS[part]
+            self.nameinfo = {"host": bufs[0], "serv": bufs[1]}
+            ret = _libc.getnameinfo(sa, len(sa), bufs[0], sizes[0], bufs[1], sizes[1], flags)
+            shown = EAI_NAMES.get(ret, ret) if ret else 0
+            return line("getnameinfo", shown, shown)
+        buf = self.nameinfo[a[0]]
+        return line("nameinfo(%s)" % a[0], "NULL" if buf is None else buf.value.decode())
 
     def fd(self, word: str) -> int:
         """The fd a handle word names: a socket's, -1 for invalid, or the number itself."""
@@ -158,6 +278,8 @@ class Runner:
     def step(self, op: sc.Op) -> str:
         name, a = op.name, op.args
         s = self.socks.get(a[0]) if a else None
+        if name in RESOLVER_OPS:
+            return self.resolver_step(name, a)
         if name in NO_POSIX_CALL:
             return line(NO_POSIX_CALL[name], NA)
         if name == "wsadata":

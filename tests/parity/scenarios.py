@@ -24,7 +24,15 @@ ARITY = {
     "soerror": (1, 2), "getaddrinfo": (2, 5), "sleep": (1, 1), "thread_recv": (2, 2),
     "thread_close": (2, 2), "join": (0, 0), "select": (4, 4), "fdset": (1, 1),
     "wsapoll": (1, 2 * 8 + 1), "revents": (1, 1),
+    # the old resolver and address calls
+    "gethostbyname": (1, 1), "gethostbyaddr": (3, 3), "hostent": (1, 1), "getservbyname": (2, 2),
+    "getservbyport": (2, 2), "servent": (1, 1), "gethostname": (1, 1), "inet_ntoa": (1, 1),
+    "getnameinfo": (5, 5), "nameinfo": (1, 1),
 }
+HOSTENT_FIELDS = {"h_name", "h_addrtype", "h_length", "h_aliases", "h_addr_list"}
+SERVENT_FIELDS = {"s_name", "s_port", "s_proto"}
+NAMEINFO_WHICH = {"host", "serv"}
+NI_FLAGS = {"numerichost", "numericserv", "namereqd", "nofqdn", "dgram"}
 # ops whose first argument is a socket variable that must already exist
 USES_SOCKET = {"bind", "listen", "connect", "send", "recv", "sendto", "recvfrom", "shutdown",
                "close", "linger", "rcvtimeo", "fionbio", "soerror", "thread_recv", "thread_close"}
@@ -125,6 +133,18 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
                 raise ScenarioError("%s: wsapoll MS, then HANDLE EVENTS pairs" % where)
             for handle in args[1::2]:
                 _check_handle(handle, variables, where)
+        if op == "hostent" and args[0] not in HOSTENT_FIELDS:
+            raise ScenarioError("%s: unknown HOSTENT field %s" % (where, args[0]))
+        if op == "servent" and args[0] not in SERVENT_FIELDS:
+            raise ScenarioError("%s: unknown SERVENT field %s" % (where, args[0]))
+        if op == "nameinfo" and args[0] not in NAMEINFO_WHICH:
+            raise ScenarioError("%s: nameinfo host or serv" % where)
+        if op == "getnameinfo":
+            for size in args[2:4]:
+                if size != "NULL" and not (size.isdigit() and int(size) <= 1025):
+                    raise ScenarioError("%s: a getnameinfo buffer is NULL or 0..1025 bytes" % where)
+            if args[4] != "0" and not set(args[4].split("+")) <= NI_FLAGS:
+                raise ScenarioError("%s: unknown getnameinfo flag in %s" % (where, args[4]))
         if op in THREADS:
             if thread:
                 raise ScenarioError("%s: a thread is already running" % where)

@@ -61,7 +61,64 @@ _POLL_EVENTS_SOURCE = (
     "will return SOCKET_ERROR ... WSAEINVAL'; 'If the POLLPRI flag is set ... the WSAPoll function "
     "will fail'); seen on Windows 7 in alanxz/rabbitmq-c#257 and dolphin-emu/dolphin#3316")
 
+_RESOLVER_STARTUP_REASON = (
+    "Winsock's resolver calls fail with WSANOTINITIALISED before WSAStartup, as every Winsock call "
+    "does (gethostbyname does so under Wine too); Wine 8 answers gethostbyaddr, getservbyname, "
+    "getservbyport, gethostname and getnameinfo anyway.")
+_RESOLVER_STARTUP_SOURCE = (
+    "MS docs, gethostbyaddr, getservbyname, getservbyport and gethostname: WSANOTINITIALISED, 'A "
+    "successful WSAStartup call must occur before using this function'; getnameinfo follows "
+    "getaddrinfo (SEMANTICS.md, Startup and cleanup: 'any socket call before startup')")
+_GNI_SHORT_REASON = (
+    "getnameinfo with a buffer too small for the text returns WSAEFAULT on Windows; Wine 8 returns "
+    "the host's untranslated EAI_OVERFLOW (-12 on Linux), no Winsock code at all.")
+_GNI_SHORT_SOURCE = ("MS docs, getnameinfo: the return values are WSA codes (EAI_* map to them; "
+                     "Winsock's EAI_OVERFLOW is WSAEFAULT, ws2tcpip.h); SEMANTICS.md, the old resolver")
+
 WINE_DIFFERENCES: List[WineDifference] = [
+    WineDifference(
+        "resolver_before_startup", 2, "gethostbyaddr 127.0.0.1 4 inet",
+        wine={"ret": "HOSTENT", "err": 0}, windows={"ret": "NULL", "err": 10093},
+        reason=_RESOLVER_STARTUP_REASON, source=_RESOLVER_STARTUP_SOURCE),
+    WineDifference(
+        "resolver_before_startup", 3, "getservbyname http tcp",
+        wine={"ret": "SERVENT", "err": 0}, windows={"ret": "NULL", "err": 10093},
+        reason=_RESOLVER_STARTUP_REASON, source=_RESOLVER_STARTUP_SOURCE),
+    WineDifference(
+        "resolver_before_startup", 4, "getservbyport 80 tcp",
+        wine={"ret": "SERVENT", "err": 0}, windows={"ret": "NULL", "err": 10093},
+        reason=_RESOLVER_STARTUP_REASON, source=_RESOLVER_STARTUP_SOURCE),
+    WineDifference(
+        "resolver_before_startup", 5, "gethostname 256",
+        wine={"ret": 0, "err": 0}, windows={"ret": -1, "err": 10093},
+        reason=_RESOLVER_STARTUP_REASON, source=_RESOLVER_STARTUP_SOURCE),
+    WineDifference(
+        "resolver_before_startup", 6, "getnameinfo 127.0.0.1 80 64 32 numerichost+numericserv",
+        wine={"ret": 0, "err": 0}, windows={"ret": 10093, "err": 10093},
+        reason=_RESOLVER_STARTUP_REASON, source=_RESOLVER_STARTUP_SOURCE),
+    WineDifference(
+        "gethostbyaddr_loopback", 7, "gethostbyaddr 127.0.0.1 3 inet",
+        wine={"ret": "NULL", "err": 10047}, windows={"ret": "NULL", "err": 10014},
+        reason=("gethostbyaddr with a len shorter than the type's address (4 for AF_INET) fails "
+                "with WSAEFAULT on Windows; Wine 8 reports WSAEAFNOSUPPORT, the code for a type it "
+                "does not support."),
+        source=("MS docs, gethostbyaddr: WSAEFAULT 'The addr parameter is not a valid part of the "
+                "user address space, or the len parameter is too small'")),
+    WineDifference(
+        "getnameinfo_errors", 2, "getnameinfo 127.0.0.1 80 5 32 numerichost+numericserv",
+        wine={"ret": -12, "err": -12}, windows={"ret": 10014, "err": 10014},
+        reason=_GNI_SHORT_REASON, source=_GNI_SHORT_SOURCE),
+    WineDifference(
+        "getnameinfo_errors", 3, "getnameinfo 127.0.0.1 80 64 2 numerichost+numericserv",
+        wine={"ret": -12, "err": -12}, windows={"ret": 10014, "err": 10014},
+        reason=_GNI_SHORT_REASON, source=_GNI_SHORT_SOURCE),
+    WineDifference(
+        "getnameinfo_errors", 4, "getnameinfo 127.0.0.1 80 NULL NULL 0",
+        wine={"ret": 0, "err": 0}, windows={"ret": 11001, "err": 11001},
+        reason=("getnameinfo asked for neither a host nor a service (both buffers NULL) returns "
+                "WSAHOST_NOT_FOUND (EAI_NONAME) on Windows; Wine 8 succeeds and writes nothing."),
+        source=("MS docs, getnameinfo: EAI_NONAME / WSAHOST_NOT_FOUND, 'the pNodeBuffer and "
+                "pServiceBuffer parameters were not provided'")),
     WineDifference(
         "select_before_startup", 1, "select 0 0x30 - -",
         wine={"ret": -1, "err": 10038}, windows={"ret": -1, "err": 10093},

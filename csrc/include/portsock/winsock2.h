@@ -46,6 +46,11 @@
  *     a real fd must not include this header in the same file.
  *   - Only the Winsock calls listed below are mapped; htons, inet_pton,
  *     inet_addr and the like are the system's own, which behave the same.
+ *   - struct hostent and struct servent are Winsock's (`hostent` and `servent`
+ *     are macros for the core's types), and so are the NI_* flags; the calls
+ *     gethostbyname, gethostbyaddr, getservbyname, getservbyport, gethostname,
+ *     inet_ntoa and getnameinfo are the core's, which report failures through
+ *     WSAGetLastError() (never h_errno) and keep each result per thread.
  *   - `#pragma comment(lib, "Ws2_32.lib")` has no meaning to gcc or clang:
  *     they ignore it, but -Wall warns about an unknown pragma (add
  *     -Wno-unknown-pragmas to silence that). Link with the core instead.
@@ -115,6 +120,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <unistd.h>   /* declares gethostname, which becomes a macro below */
 
 #include "../../portsock.h"
 
@@ -138,6 +144,16 @@
 #undef POLLRDBAND
 #undef POLLWRNORM
 #undef POLLWRBAND
+/* getnameinfo's flags are Winsock's (glibc's NI_NUMERICHOST is 1, Windows'
+   2); the sizes agree but are the core's too. glibc's h_addr likewise. */
+#undef NI_NOFQDN
+#undef NI_NUMERICHOST
+#undef NI_NAMEREQD
+#undef NI_NUMERICSERV
+#undef NI_DGRAM
+#undef NI_MAXHOST
+#undef NI_MAXSERV
+#undef h_addr
 #ifdef PORTSOCK_SHIM_PROGRAM_FD_SETSIZE
 #pragma pop_macro("FD_SETSIZE")
 #else
@@ -289,6 +305,32 @@ static inline void ps_shim_fd_zero(fd_set *set)
 #define FD_ZERO(set) ps_shim_fd_zero(set)
 #define FD_ISSET(fd, set) __WSAFDIsSet((SOCKET)(fd), (set))
 
+/* ---- the old resolver's structures ---------------------------------------- */
+
+/* Winsock's HOSTENT and SERVENT (short h_addrtype and h_length; s_port a
+   short, placed as Windows places it): `hostent` and `servent` are macros
+   for the core's types, as linger is, so `struct hostent` in the program is
+   the structure the core returns. The system's (int fields), and its
+   gethostbyname and getservbyname, which report through h_errno rather than
+   WSAGetLastError, are out of reach by those names. */
+#define hostent ps_hostent
+#define servent ps_servent
+typedef struct ps_hostent HOSTENT;
+typedef struct ps_hostent *PHOSTENT;
+typedef struct ps_hostent *LPHOSTENT;
+typedef struct ps_servent SERVENT;
+typedef struct ps_servent *PSERVENT;
+typedef struct ps_servent *LPSERVENT;
+#define h_addr h_addr_list[0]
+
+#define NI_NOFQDN PS_NI_NOFQDN
+#define NI_NUMERICHOST PS_NI_NUMERICHOST
+#define NI_NAMEREQD PS_NI_NAMEREQD
+#define NI_NUMERICSERV PS_NI_NUMERICSERV
+#define NI_DGRAM PS_NI_DGRAM
+#define NI_MAXHOST PS_NI_MAXHOST
+#define NI_MAXSERV PS_NI_MAXSERV
+
 /* ---- constants ----------------------------------------------------------- */
 
 #define INVALID_SOCKET PS_INVALID_SOCKET
@@ -415,6 +457,28 @@ static inline void ps_shim_fd_zero(fd_set *set)
 #define __WSAFDIsSet(fd, set) ps_fd_isset((SOCKET)(fd), PORTSOCK_SHIM_FDS(set))
 #define WSAPoll(fdArray, fds, timeout) \
     ps_wsapoll((ps_wsapollfd *)(1 ? (fdArray) : (WSAPOLLFD *)0), (fds), (timeout))
+
+/* The old resolver and address calls. The pointers they return are the
+   core's per-thread results, of Winsock's layout (the system's structures on
+   Windows, the macros above on POSIX). inet_ntoa takes a struct in_addr by
+   value, whatever its members are called: its 4 bytes go to the core. */
+#include <string.h>
+static inline uint32_t ps_shim_in_addr_bits(struct in_addr in)
+{
+    uint32_t bits;
+    memcpy(&bits, &in, sizeof bits);
+    return bits;
+}
+#define gethostbyname(name) ((struct hostent *)ps_gethostbyname(name))
+#define gethostbyaddr(addr, len, type) \
+    ((struct hostent *)ps_gethostbyaddr((addr), (len), (type)))
+#define gethostname(name, namelen) ps_gethostname((name), (namelen))
+#define inet_ntoa(in) ((char *)ps_inet_ntoa(ps_shim_in_addr_bits(in)))
+#define getservbyname(name, proto) ((struct servent *)ps_getservbyname((name), (proto)))
+#define getservbyport(port, proto) ((struct servent *)ps_getservbyport((port), (proto)))
+#define getnameinfo(sa, salen, host, hostlen, serv, servlen, flags)                  \
+    ps_getnameinfo((sa), (int)(salen), (host), (uint32_t)(hostlen), (serv),          \
+                   (uint32_t)(servlen), (flags))
 
 #endif /* PORTSOCK_SHIM_MAP_CALLS */
 
