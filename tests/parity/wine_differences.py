@@ -61,7 +61,20 @@ _POLL_EVENTS_SOURCE = (
     "will return SOCKET_ERROR ... WSAEINVAL'; 'If the POLLPRI flag is set ... the WSAPoll function "
     "will fail'); seen on Windows 7 in alanxz/rabbitmq-c#257 and dolphin-emu/dolphin#3316")
 
+_DISCONNECT_DATA_REASON = (
+    "WSASendDisconnect with disconnect data (a non-NULL lpOutboundDisconnectData) fails with "
+    "WSAENOPROTOOPT on Windows, whose TCP/IP provider has no disconnect data, and shuts nothing down; "
+    "Wine 8 ignores the data and shuts the socket down for sending.")
+_DISCONNECT_DATA_SOURCE = (
+    "MS docs, WSASendDisconnect: WSAENOPROTOOPT 'The parameter lpOutboundDisconnectData is not NULL, "
+    "and the disconnect data is not supported by the service provider'; remarks: 'The native "
+    "implementation of TCP/IP on Windows does not support disconnect data'")
+
 WINE_DIFFERENCES: List[WineDifference] = [
+    WineDifference(
+        "wsa_disconnect_rules", 17, "wsasenddisconnect C data",
+        wine={"ret": 0, "err": 0}, windows={"ret": -1, "err": 10042},
+        reason=_DISCONNECT_DATA_REASON, source=_DISCONNECT_DATA_SOURCE),
     WineDifference(
         "select_before_startup", 1, "select 0 0x30 - -",
         wine={"ret": -1, "err": 10038}, windows={"ret": -1, "err": 10093},
