@@ -331,7 +331,7 @@ typedef void (*ps_wsa_completion)(uint32_t error, uint32_t transferred, void *ov
    from, nor WSADuplicateSocket); g is reserved, and ignored as Windows
    ignores it; flags as above. */
 ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info,
-                       unsigned int g, uint32_t flags);
+                       uint32_t g, uint32_t flags);
 /* WSASend: 0 and *sent, or PS_SOCKET_ERROR. sent NULL is WSAEFAULT; buffers
    NULL with count > 0, or a NULL buf with len > 0, WSAEFAULT; count 0 sends
    nothing and succeeds. A blocking stream send returns when every buffer has

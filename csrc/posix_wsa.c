@@ -32,7 +32,7 @@
 /* WSASocket                                                                 */
 
 static ps_socket ws_wsasocket(int af, int type, int protocol, const void *protocol_info,
-                              unsigned int g, uint32_t flags)
+                              uint32_t g, uint32_t flags)
 {
     /* A WSAPROTOCOL_INFO names a provider of the catalog (WSAEnumProtocols)
        or a socket being shared (WSADuplicateSocket): portsock has neither, and
@@ -399,7 +399,7 @@ static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_s
 /* ------------------------------------------------------------------------ */
 /* The exported calls (KEEP_ERRNO: none changes errno)                       */
 
-ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, unsigned int g,
+ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
                        uint32_t flags)
     KEEP_ERRNO(ps_socket, ws_wsasocket(af, type, protocol, protocol_info, g, flags))
 int ps_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent, uint32_t flags,

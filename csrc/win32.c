@@ -530,7 +530,7 @@ static int refuse_overlapped(const void *overlapped, ps_wsa_completion completio
     return 1;
 }
 
-ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, unsigned int g,
+ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
                        uint32_t flags)
 {
     /* A WSAPROTOCOL_INFO is refused as on POSIX, which has no provider catalog. */

@@ -225,28 +225,29 @@ class _Lib:
     def ps_fd_isset(self, s: int, set: CData, /) -> int: ...
     def ps_wsapoll(self, fds: CData, nfds: int, timeout_ms: int, /) -> int: ...
     def ps_wsasocket(
-        self, af: int, type: int, protocol: int, protocol_info: CData, g: int, flags: int, /
+        self, af: int, type: int, protocol: int, protocol_info: bytes | CData, g: int, flags: int, /
     ) -> int: ...
     def ps_wsasend(
-        self, s: int, buffers: CData, count: int, sent: CData, flags: int, overlapped: CData, completion: CData, /
+        self, s: int, buffers: CData, count: int, sent: CData, flags: int, overlapped: bytes | CData,
+        completion: CData, /
     ) -> int: ...
     def ps_wsarecv(
-        self, s: int, buffers: CData, count: int, received: CData, flags: CData, overlapped: CData,
+        self, s: int, buffers: CData, count: int, received: CData, flags: CData, overlapped: bytes | CData,
         completion: CData, /
     ) -> int: ...
     def ps_wsasendto(
         self, s: int, buffers: CData, count: int, sent: CData, flags: int, to: bytes | CData, tolen: int,
-        overlapped: CData, completion: CData, /
+        overlapped: bytes | CData, completion: CData, /
     ) -> int: ...
     def ps_wsarecvfrom(
         self, s: int, buffers: CData, count: int, received: CData, flags: CData, from_: CData, fromlen: CData,
-        overlapped: CData, completion: CData, /
+        overlapped: bytes | CData, completion: CData, /
     ) -> int: ...
     def ps_wsasenddisconnect(self, s: int, data: CData, /) -> int: ...
     def ps_wsarecvdisconnect(self, s: int, data: CData, /) -> int: ...
     def ps_wsaioctl(
-        self, s: int, code: int, in_: CData, in_size: int, out: CData, out_size: int, returned: CData,
-        overlapped: CData, completion: CData, /
+        self, s: int, code: int, in_: bytes | CData, in_size: int, out: CData, out_size: int, returned: CData,
+        overlapped: bytes | CData, completion: CData, /
     ) -> int: ...
     def ps_getaddrinfo(self, node: bytes | CData, service: bytes | CData, hints: CData, res: CData, /) -> int: ...
     def ps_getaddrinfo_hints(
