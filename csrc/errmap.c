@@ -24,9 +24,16 @@ struct wsa_row {
 /* The first row of a code gives its name, message and reverse errno; later rows
    only add errno values that map to it. */
 static const struct wsa_row wsa_table[] = {
+    {0, NULL, PS_WSA_INVALID_HANDLE, "WSA_INVALID_HANDLE", "The handle is invalid."},
     {E(ENOMEM), PS_WSA_NOT_ENOUGH_MEMORY, "WSA_NOT_ENOUGH_MEMORY",
      "Not enough memory resources are available to process this command."},
     {0, NULL, PS_WSA_INVALID_PARAMETER, "WSA_INVALID_PARAMETER", "The parameter is incorrect."},
+    /* Overlapped I/O's codes, which programs test (portsock has no overlapped
+       I/O, and never gives them). */
+    {0, NULL, PS_WSA_OPERATION_ABORTED, "WSA_OPERATION_ABORTED",
+     "The I/O operation has been aborted because of either a thread exit or an application request."},
+    {0, NULL, PS_WSA_IO_INCOMPLETE, "WSA_IO_INCOMPLETE", "Overlapped I/O event is not in a signaled state."},
+    {0, NULL, PS_WSA_IO_PENDING, "WSA_IO_PENDING", "Overlapped I/O operation is in progress."},
     {E(EINTR), PS_WSAEINTR, "WSAEINTR",
      "A blocking operation was interrupted by a call to WSACancelBlockingCall."},
     {E(EBADF), PS_WSAEBADF, "WSAEBADF", "The file handle supplied is not valid."},

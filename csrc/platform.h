@@ -24,6 +24,7 @@
 #  endif
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
+#  include <mstcpip.h>   /* SIO_KEEPALIVE_VALS, struct tcp_keepalive */
 #  include <windows.h>
 #  include <errno.h>
 #  define PS_PLATFORM_NAME "win32"
@@ -82,6 +83,19 @@
         resolver's service lookups; elsewhere the system's own calls keep
         their result per thread, as macOS's libinfo does). */
 #    define PS_HAVE_GETSERV_R 1
+#  endif
+#  include <limits.h>
+#  ifndef IOV_MAX
+     /* The most buffers one sendmsg or recvmsg takes (1024 on Linux and
+        macOS, in <limits.h>); POSIX promises at least 16. */
+#    define IOV_MAX 16
+#  endif
+#  ifdef TCP_KEEPIDLE
+     /* The idle time before the first keep-alive probe, in seconds: Linux's
+        TCP_KEEPIDLE; macOS calls it TCP_KEEPALIVE. */
+#    define PS_TCP_KEEPIDLE TCP_KEEPIDLE
+#  elif defined(TCP_KEEPALIVE)
+#    define PS_TCP_KEEPIDLE TCP_KEEPALIVE
 #  endif
 #  ifdef __linux__
      /* shutdown() of a listening socket wakes the threads blocked in its

@@ -326,6 +326,100 @@ const char *ps_wsa_message(int code);
 int ps_errno_from_wsa(int code);
 const char *ps_errno_name_from_wsa(int code);
 
+/* --- the Winsock 2 calls: WSASocket, WSASend, WSARecv, WSAIoctl, ... -------
+   Each is the call of the same name without overlapped I/O, which portsock
+   does not have (docs/porting.md, section 9):
+
+   - A non-NULL overlapped or completion routine is refused before anything
+     else is looked at, on every backend and before WSAStartup too: the call
+     returns PS_SOCKET_ERROR (PS_INVALID_SOCKET) with WSAEOPNOTSUPP and starts
+     no I/O. (Windows would start an overlapped operation: a program that
+     goes on to wait for WSA_IO_PENDING would wait for ever.)
+   - Otherwise each behaves as the Winsock 1 call it extends (send, recv,
+     sendto, recvfrom, shutdown, ioctlsocket): the same blocking, timeouts
+     (SO_SNDTIMEO, SO_RCVTIMEO), wake-up by closesocket in another thread
+     (WSAEINTR), signals and error codes, over several buffers. */
+
+/* WSABUF (Windows: ULONG len, CHAR *buf). */
+typedef struct ps_wsabuf {
+    uint32_t len;
+    char *buf;
+} ps_wsabuf;
+
+/* struct tcp_keepalive of <mstcpip.h>: times in milliseconds. */
+typedef struct ps_tcp_keepalive {
+    uint32_t onoff;
+    uint32_t keepalivetime;
+    uint32_t keepaliveinterval;
+} ps_tcp_keepalive;
+
+/* LPWSAOVERLAPPED_COMPLETION_ROUTINE, with the overlapped as a void *. */
+typedef void (*ps_wsa_completion)(uint32_t error, uint32_t transferred, void *overlapped,
+                                  uint32_t flags);
+
+/* WSASocket's dwFlags (every one is accepted, as Windows accepts them; a
+   socket is never inherited by a child process, whatever they say). */
+#define PS_WSA_FLAG_OVERLAPPED 0x01
+#define PS_WSA_FLAG_MULTIPOINT_C_ROOT 0x02
+#define PS_WSA_FLAG_MULTIPOINT_C_LEAF 0x04
+#define PS_WSA_FLAG_MULTIPOINT_D_ROOT 0x08
+#define PS_WSA_FLAG_MULTIPOINT_D_LEAF 0x10
+#define PS_WSA_FLAG_ACCESS_SYSTEM_SECURITY 0x40
+#define PS_WSA_FLAG_NO_HANDLE_INHERIT 0x80
+#define PS_WSA_FLAG_REGISTERED_IO 0x100
+/* WSARecv's output flag for a partial message (never set by TCP or UDP). */
+#define PS_MSG_PARTIAL 0x8000
+/* WSAIoctl's SIO_KEEPALIVE_VALS (_WSAIOW(IOC_VENDOR, 4)), Winsock's value. */
+#define PS_SIO_KEEPALIVE_VALS 0x98000004
+/* Overlapped I/O's codes, for programs that test them. */
+#define PS_WSA_INVALID_HANDLE 6
+#define PS_WSA_OPERATION_ABORTED 995
+#define PS_WSA_IO_INCOMPLETE 996
+#define PS_WSA_IO_PENDING 997
+
+/* WSASocketA / WSASocketW: socket(af, type, protocol). protocol_info must be
+   NULL (WSAEINVAL otherwise: portsock has no provider catalog to take one
+   from, nor WSADuplicateSocket); g is reserved, and ignored as Windows
+   ignores it; flags as above. */
+ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info,
+                       uint32_t g, uint32_t flags);
+/* WSASend: 0 and *sent, or PS_SOCKET_ERROR. sent NULL is WSAEFAULT; buffers
+   NULL with count > 0, or a NULL buf with len > 0, WSAEFAULT; count 0 sends
+   nothing and succeeds. A blocking stream send returns when every buffer has
+   gone out, as send does. */
+int ps_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
+               uint32_t flags, const void *overlapped, ps_wsa_completion completion);
+/* WSARecv: 0 and *received (0 at the peer's FIN), or PS_SOCKET_ERROR. flags
+   is in/out and must not be NULL (WSAEFAULT); it is left as passed (Windows
+   reports MSG_PARTIAL there, which TCP and UDP never set); received may be
+   NULL. A datagram larger than the buffers fills them with its start and
+   fails with WSAEMSGSIZE, *received and *flags left unwritten. */
+int ps_wsarecv(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+               uint32_t *flags, const void *overlapped, ps_wsa_completion completion);
+/* WSASendTo / WSARecvFrom: the same, with sendto's and recvfrom's address. */
+int ps_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
+                 uint32_t flags, const void *to, int tolen, const void *overlapped,
+                 ps_wsa_completion completion);
+int ps_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+                   uint32_t *flags, void *from, int *fromlen, const void *overlapped,
+                   ps_wsa_completion completion);
+/* WSASendDisconnect: shutdown(SD_SEND). Disconnect data (data non-NULL) is
+   WSAENOPROTOOPT: TCP/IP has none (MS docs). */
+int ps_wsasenddisconnect(ps_socket s, const ps_wsabuf *data);
+/* WSARecvDisconnect: shutdown(SD_RECEIVE); data, if any, is left untouched
+   (TCP/IP has no disconnect data to put there). */
+int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data);
+/* WSAIoctl, for FIONBIO (in: a u_long), FIONREAD and SIOCATMARK (out: a
+   u_long) with ioctlsocket's meaning, and SIO_KEEPALIVE_VALS (in: a
+   ps_tcp_keepalive; stream sockets only, WSAEINVAL otherwise). returned
+   must not be NULL (WSAEFAULT) and gets the bytes written to out (4, or 0);
+   an in or out buffer that is NULL or too short is WSAEFAULT; any other code
+   WSAEOPNOTSUPP. On POSIX the keep-alive times are rounded up to whole
+   seconds (at least 1), and the probe count is Windows' 10. */
+int ps_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
+                uint32_t out_size, uint32_t *returned, const void *overlapped,
+                ps_wsa_completion completion);
+
 /* cffi:end */
 
 /* SERVENT as Windows lays it out: on 64-bit Windows s_proto comes before

@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 /* ------------------------------------------------------------------------ */
 /* Per-thread last error                                                     */
@@ -32,13 +33,13 @@ _Thread_local int ps_thread_last_error;
 int ps_last_error(void) { return ps_thread_last_error; }
 void ps_set_last_error(int code) { ps_thread_last_error = code; }
 
-static int fail(int code)
+int fail(int code)
 {
     ps_thread_last_error = code;
     return PS_SOCKET_ERROR;
 }
 
-static int ok(int ret)
+int ok(int ret)
 {
     ps_thread_last_error = 0;
     return ret;
@@ -222,7 +223,7 @@ static int ws_closesocket(ps_socket s)
 
 /* Whether the socket has a peer; a non-blocking connect that has since
    completed is noticed here. */
-static int is_connected(struct slot *sl)
+int is_connected(struct slot *sl)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -340,7 +341,7 @@ static int name_is_bound(const struct sockaddr_storage *ss)
     return 0;
 }
 
-static int is_bound(int fd)
+int is_bound(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -554,7 +555,7 @@ static int ws_connect_timeout(ps_socket s, const void *name, int namelen, int ti
 /* ------------------------------------------------------------------------ */
 /* Sending and receiving                                                     */
 
-static int check_send(struct slot *sl, const void *buf, int len)
+int check_send(struct slot *sl, const void *buf, int len)
 {
     if (len < 0 || (buf == NULL && len > 0))
         return PS_WSAEFAULT;
@@ -567,35 +568,77 @@ static int check_send(struct slot *sl, const void *buf, int len)
     return 0;
 }
 
-/* Sends len bytes, as a blocking Winsock send does (all of it, unless the
-   socket is non-blocking). Returns 0 or the Winsock code of what stopped it;
-   *sent counts the bytes that went out either way. */
-static int send_some(struct slot *sl, const void *buf, size_t len, int flags,
-                     const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline,
-                     size_t *sent)
+/* The iovecs past the first n bytes. They are the call's own copy, so the
+   entry cut in the middle is cut in place. */
+static void iov_advance(struct iovec **iov, int *iovcnt, size_t n)
 {
-    size_t done = 0;
+    while (*iovcnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*iovcnt)--;
+    }
+    if (*iovcnt > 0 && n > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
+size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t total = 0;
+    int i;
+    for (i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    return total;
+}
+
+/* One system call's worth of iovecs: the system takes at most IOV_MAX. */
+static int iov_batch(int iovcnt)
+{
+    return iovcnt > IOV_MAX ? IOV_MAX : iovcnt;
+}
+
+/* Sends the bytes of iov, as a blocking Winsock send does (all of them,
+   unless the socket is non-blocking). Returns 0 or the Winsock code of what
+   stopped it; *sent counts the bytes that went out either way. One buffer
+   goes out with send or sendto, several with sendmsg (WSASend's gather). */
+int send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+             const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline, size_t *sent)
+{
+    size_t done = 0, len = iov_total(iov, iovcnt);
     int code = 0;
     struct attempt a;
     attempt_begin(&a, sl, atomic_load_explicit(&sl->sndtimeo, memory_order_relaxed), caller_deadline);
     for (;;) {
         ssize_t n;
-        /* send(s, NULL, 0, 0) is valid; NULL + 0 is not (C's undefined
-           behaviour, which UBSan reports). */
-        const char *p = buf != NULL ? (const char *)buf + done : NULL;
         int f = flags | PS_MSG_NOSIGNAL | a.dontwait;
-        if (to)
-            n = sendto(sl->fd, p, len - done, f, to, tolen);
-        else
-            n = send(sl->fd, p, len - done, f);
+        if (iovcnt > 1) {
+            struct msghdr msg;
+            memset(&msg, 0, sizeof msg);
+            msg.msg_name = (void *)to;
+            msg.msg_namelen = to ? tolen : 0;
+            msg.msg_iov = iov;
+            msg.msg_iovlen = iov_batch(iovcnt);
+            n = sendmsg(sl->fd, &msg, f);
+        } else {
+            /* send(s, NULL, 0, 0) is valid: an empty iov is a NULL buffer. */
+            const char *p = iovcnt == 1 ? (const char *)iov->iov_base : NULL;
+            size_t left = iovcnt == 1 ? iov->iov_len : 0;
+            if (to)
+                n = sendto(sl->fd, p, left, f, to, tolen);
+            else
+                n = send(sl->fd, p, left, f);
+        }
         if (n >= 0) {
             done += (size_t)n;
+            iov_advance(&iov, &iovcnt, (size_t)n);
             if (done == len || sl->type != SOCK_STREAM || has_flag(sl, F_NONBLOCK))
                 break;
             if (a.dontwait)
                 continue;
             /* A send sleeping in the kernel stops short only for a signal (the
-               kernel says EINTR only when nothing went out yet). */
+               kernel says EINTR only when nothing went out yet), or at the end
+               of a batch of IOV_MAX buffers: either way, the signal decides. */
             code = ps_after_eintr(sl);
         } else
             code = attempt_failed(&a, sl, errno, READY_WRITE, send_error);
@@ -606,12 +649,23 @@ static int send_some(struct slot *sl, const void *buf, size_t len, int flags,
     return code;
 }
 
-static int valid_send_flags(int flags)
+/* send_iov of one buffer. */
+static int send_some(struct slot *sl, const void *buf, size_t len, int flags,
+                     const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline,
+                     size_t *sent)
+{
+    struct iovec one;
+    one.iov_base = (void *)buf;
+    one.iov_len = len;
+    return send_iov(sl, &one, 1, flags, to, tolen, caller_deadline, sent);
+}
+
+int valid_send_flags(int flags)
 {
     return (flags & ~(MSG_OOB | MSG_DONTROUTE)) == 0;
 }
 
-static int valid_recv_flags(int flags)
+int valid_recv_flags(int flags)
 {
     return (flags & ~(MSG_OOB | MSG_PEEK | MSG_WAITALL)) == 0;
 }
@@ -667,7 +721,7 @@ static int ws_sendto(ps_socket s, const void *buf, int len, int flags, const voi
     return sent > 0 || code == 0 ? ok((int)sent) : fail(code);
 }
 
-static int check_recv(struct slot *sl, const void *buf, int len)
+int check_recv(struct slot *sl, const void *buf, int len)
 {
     if (len < 0 || (buf == NULL && len > 0))
         return PS_WSAEFAULT;
@@ -680,22 +734,20 @@ static int check_recv(struct slot *sl, const void *buf, int len)
     return 0;
 }
 
-/* One datagram into buf, with recvmsg so that a truncation shows: Winsock
-   fills the buffer with the start of a datagram too long for it and fails
-   with WSAEMSGSIZE, where POSIX returns the truncated length as a success. */
-static ssize_t recv_datagram(int fd, void *buf, size_t len, int flags,
-                             struct sockaddr *from, socklen_t *fromlen, int *truncated)
+/* recvmsg into iov: one datagram, or what a stream has for WSARecv's
+   scatter. A datagram's truncation shows: Winsock fills the buffers with the
+   start of a datagram too long for them and fails with WSAEMSGSIZE, where
+   POSIX returns the truncated length as a success. */
+static ssize_t recv_vector(int fd, struct iovec *iov, int iovcnt, int flags,
+                           struct sockaddr *from, socklen_t *fromlen, int *truncated)
 {
-    struct iovec iov;
     struct msghdr msg;
     ssize_t n;
-    iov.iov_base = buf;
-    iov.iov_len = len;
     memset(&msg, 0, sizeof msg);
     msg.msg_name = from;
     msg.msg_namelen = from ? *fromlen : 0;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = iov_batch(iovcnt);
     n = recvmsg(fd, &msg, flags);
     if (n >= 0) {
         if (from)
@@ -705,24 +757,24 @@ static ssize_t recv_datagram(int fd, void *buf, size_t len, int flags,
     return n;
 }
 
-/* Receives up to len bytes as a blocking Winsock recv does; MSG_WAITALL fills
-   the buffer (looped here, so that a signal or a deadline between the pieces
+/* Receives into iov as a blocking Winsock recv does; MSG_WAITALL fills the
+   buffers (looped here, so that a signal or a deadline between the pieces
    is handled as for any other wait). Returns bytes (0 at the peer's FIN), or
-   -code. */
-static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
-                         struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline)
+   -code. One stream buffer is read with recv or recvfrom, several with
+   recvmsg (WSARecv's scatter); a datagram always with recvmsg. */
+ssize_t recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+                 struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline)
 {
-    size_t done = 0;
+    size_t done = 0, len = iov_total(iov, iovcnt);
     int waitall = (flags & MSG_WAITALL) != 0;
     struct attempt a;
     attempt_begin(&a, sl, atomic_load_explicit(&sl->rcvtimeo, memory_order_relaxed), caller_deadline);
     flags &= ~MSG_WAITALL;
     for (;;) {
         ssize_t n;
-        int code, f = flags | a.dontwait;
+        int code, f = flags | a.dontwait, truncated = 0;
         if (sl->type != SOCK_STREAM) {
-            int truncated = 0;
-            n = recv_datagram(sl->fd, buf, len, f, from, fromlen, &truncated);
+            n = recv_vector(sl->fd, iov, iovcnt, f, from, fromlen, &truncated);
             if (n >= 0 && truncated)
                 return -(ssize_t)PS_WSAEMSGSIZE;
         } else if (len == 0) {
@@ -734,12 +786,15 @@ static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
             n = recv(sl->fd, &peek, 1, f | MSG_PEEK);
             if (n > 0)
                 n = 0;
-        } else if (from)
-            n = recvfrom(sl->fd, (char *)buf + done, len - done, f, from, fromlen);
+        } else if (iovcnt > 1)
+            n = recv_vector(sl->fd, iov, iovcnt, f, from, fromlen, &truncated);
+        else if (from)
+            n = recvfrom(sl->fd, iov->iov_base, iov->iov_len, f, from, fromlen);
         else
-            n = recv(sl->fd, (char *)buf + done, len - done, f);
+            n = recv(sl->fd, iov->iov_base, iov->iov_len, f);
         if (n > 0 && waitall && sl->type == SOCK_STREAM && done + (size_t)n < len) {
             done += (size_t)n;
+            iov_advance(&iov, &iovcnt, (size_t)n);
             continue;
         }
         if (n > 0 || (n == 0 && !ps_closing(sl)))
@@ -750,6 +805,16 @@ static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
             continue;
         return done > 0 ? (ssize_t)done : -(ssize_t)code;
     }
+}
+
+/* recv_iov of one buffer. */
+static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
+                         struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline)
+{
+    struct iovec one;
+    one.iov_base = buf;
+    one.iov_len = len;
+    return recv_iov(sl, &one, 1, flags, from, fromlen, caller_deadline);
 }
 
 static int ws_recv(ps_socket s, void *buf, int len, int flags)

@@ -6,6 +6,8 @@
  *   posix_wait.c     waiting and waking: deadlines, poll, signals
  *   posix_select.c   select and WSAPoll: waiting on several sockets at once
  *   posix_resolver.c the old resolver calls (gethostbyname, getservbyname, ...)
+ *   posix_wsa.c      the Winsock 2 calls (WSASocket, WSASend, WSARecv, ...),
+ *                    on the rules and I/O loops of posix.c
  *   posix.c          the Winsock rules, and the I/O loops that use the files above
  *
  * Not part of the public API; no other file includes it.
@@ -139,5 +141,32 @@ int ps_waits_in_slices(struct slot *sl);
 /* Wakes every call blocked on sl in other threads; the caller holds a
    reference, so the fd stays open meanwhile. */
 void ps_wake_blocked(struct slot *sl);
+
+/* --- posix.c, for posix_wsa.c ---------------------------------------------
+   The Winsock 2 calls are send and recv with several buffers: they use the
+   very checks and I/O loops of send and recv. */
+
+struct iovec;
+/* A call's end: PS_SOCKET_ERROR with code as the last error; ret with 0. */
+int fail(int code);
+int ok(int ret);
+/* 0, or the Winsock code that stops any send (recv) on sl before the system
+   call; buf and len as send's (recv's). */
+int check_send(struct slot *sl, const void *buf, int len);
+int check_recv(struct slot *sl, const void *buf, int len);
+int valid_send_flags(int flags);
+int valid_recv_flags(int flags);
+/* Whether the socket has a peer (a non-blocking connect that has since
+   completed is noticed here); whether its fd has a local name. */
+int is_connected(struct slot *sl);
+int is_bound(int fd);
+size_t iov_total(const struct iovec *iov, int iovcnt);
+/* send's and recv's loops, on iovcnt buffers (the caller's own copy of the
+   iovecs, which they advance). send_iov: 0 or the Winsock code, *sent the
+   bytes that went out either way; recv_iov: bytes (0 at the FIN) or -code. */
+int send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+             const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline, size_t *sent);
+ssize_t recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+                 struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline);
 
 #endif /* PORTSOCK_POSIX_INTERNAL_H */

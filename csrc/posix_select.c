@@ -181,12 +181,6 @@ static void entries_free(struct entry *e, struct pollfd *pfd, size_t n)
     free(pfd);
 }
 
-static int fail(int code)
-{
-    ps_thread_last_error = code;
-    return PS_SOCKET_ERROR;
-}
-
 /* ------------------------------------------------------------------------ */
 /* select                                                                    */
 

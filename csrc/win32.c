@@ -571,3 +571,92 @@ ps_socket ps_adopt(intptr_t native)
     WSASetLastError(0);
     return (ps_socket)native;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The Winsock 2 calls, without overlapped I/O                               */
+
+/* WSABUF and struct tcp_keepalive are passed as they are. */
+PS_STATIC_ASSERT(sizeof(ps_wsabuf) == sizeof(WSABUF), wsabuf_size);
+PS_STATIC_ASSERT(offsetof(ps_wsabuf, buf) == offsetof(WSABUF, buf), wsabuf_buf);
+PS_STATIC_ASSERT(sizeof(ps_tcp_keepalive) == sizeof(struct tcp_keepalive), tcp_keepalive_size);
+PS_STATIC_ASSERT(PS_SIO_KEEPALIVE_VALS == SIO_KEEPALIVE_VALS, sio_keepalive_vals);
+PS_STATIC_ASSERT(PS_WSA_FLAG_OVERLAPPED == WSA_FLAG_OVERLAPPED &&
+                 PS_WSA_FLAG_NO_HANDLE_INHERIT == WSA_FLAG_NO_HANDLE_INHERIT &&
+                 PS_MSG_PARTIAL == MSG_PARTIAL && PS_WSA_IO_PENDING == WSA_IO_PENDING, wsa_flags);
+
+/* The one rule of our own among the pass-throughs, so that the core's
+   contract is one on both backends: overlapped I/O, which the POSIX backend
+   does not have, is refused here too, before anything else (portsock.h). */
+static int refuse_overlapped(const void *overlapped, ps_wsa_completion completion)
+{
+    if (overlapped == NULL && completion == NULL)
+        return 0;
+    WSASetLastError(WSAEOPNOTSUPP);
+    return 1;
+}
+
+ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
+                       uint32_t flags)
+{
+    /* A WSAPROTOCOL_INFO is refused as on POSIX, which has no provider catalog. */
+    if (protocol_info != NULL) {
+        WSASetLastError(WSAEINVAL);
+        return PS_INVALID_SOCKET;
+    }
+    return (ps_socket)WSASocketW(af, type, protocol, NULL, (GROUP)g, flags);
+}
+
+int ps_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent, uint32_t flags,
+               const void *overlapped, ps_wsa_completion completion)
+{
+    if (refuse_overlapped(overlapped, completion))
+        return SOCKET_ERROR;
+    return WSASend(SOCK(s), (LPWSABUF)buffers, count, (LPDWORD)sent, flags, NULL, NULL);
+}
+
+int ps_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
+                 uint32_t flags, const void *to, int tolen, const void *overlapped,
+                 ps_wsa_completion completion)
+{
+    if (refuse_overlapped(overlapped, completion))
+        return SOCKET_ERROR;
+    return WSASendTo(SOCK(s), (LPWSABUF)buffers, count, (LPDWORD)sent, flags,
+                     (const struct sockaddr *)to, tolen, NULL, NULL);
+}
+
+int ps_wsarecv(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+               uint32_t *flags, const void *overlapped, ps_wsa_completion completion)
+{
+    if (refuse_overlapped(overlapped, completion))
+        return SOCKET_ERROR;
+    return WSARecv(SOCK(s), (LPWSABUF)buffers, count, (LPDWORD)received, (LPDWORD)flags, NULL, NULL);
+}
+
+int ps_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+                   uint32_t *flags, void *from, int *fromlen, const void *overlapped,
+                   ps_wsa_completion completion)
+{
+    if (refuse_overlapped(overlapped, completion))
+        return SOCKET_ERROR;
+    return WSARecvFrom(SOCK(s), (LPWSABUF)buffers, count, (LPDWORD)received, (LPDWORD)flags,
+                       (struct sockaddr *)from, fromlen, NULL, NULL);
+}
+
+int ps_wsasenddisconnect(ps_socket s, const ps_wsabuf *data)
+{
+    return WSASendDisconnect(SOCK(s), (LPWSABUF)data);
+}
+
+int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data)
+{
+    return WSARecvDisconnect(SOCK(s), (LPWSABUF)data);
+}
+
+int ps_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
+                uint32_t out_size, uint32_t *returned, const void *overlapped,
+                ps_wsa_completion completion)
+{
+    if (refuse_overlapped(overlapped, completion))
+        return SOCKET_ERROR;
+    return WSAIoctl(SOCK(s), code, (LPVOID)in, in_size, out, out_size, (LPDWORD)returned, NULL, NULL);
+}

@@ -577,6 +577,23 @@ def resume_conn_disconnect_timeout(_: Optional[float]) -> Dict[str, Any]:
     return out
 
 
+# -- the Winsock 2 calls (tests/test_wsa_calls.py) ---------------------------------
+
+def _wsarecv_on(c: int, timeout: Optional[float]) -> int:
+    """WSARecv over two buffers, its timeout SO_RCVTIMEO's."""
+    set_rcvtimeo(c, int(timeout * 1000) if timeout else 0)
+    bufs = [ws.WSABUF(2, bytearray(2)), ws.WSABUF(14, bytearray(14))]
+    return ws.WSARecv(c, bufs, 2, ws.DWORD(), ws.DWORD(0))
+
+
+def int_mirror_wsarecv(timeout: Optional[float]) -> Dict[str, Any]:
+    return _int_waiting(_wsarecv_on, "WSARecv", timeout)
+
+
+def resume_mirror_wsarecv_timeout(_: Optional[float]) -> Dict[str, Any]:
+    return _resume_waiting(lambda c, t: _wsarecv_on(c, t), "WSARecv")
+
+
 SCENARIOS: Dict[str, Callable[[Optional[float]], Dict[str, Any]]] = {
     name: fn for name, fn in globals().items() if name.startswith(("int_", "resume_")) and callable(fn)
 }

@@ -111,7 +111,7 @@ def system_constants() -> List[str]:
 
 
 INT_TYPES = {"int", "long", "unsigned long", "uint16_t", "uint32_t", "size_t", "intptr_t", "ps_socket"}
-POINTER_TYPES = {"ps_signal_hook"}   # typedefs of pointers (to functions)
+POINTER_TYPES = {"ps_signal_hook", "ps_wsa_completion"}   # typedefs of pointers (to functions)
 
 
 def stub_type(ctype: str) -> str:

@@ -141,6 +141,22 @@ class _Lib:
     PS_NI_MAXHOST: int
     PS_NI_MAXSERV: int
 
+    # the Winsock 2 calls (portsock.h)
+    PS_WSA_FLAG_OVERLAPPED: int
+    PS_WSA_FLAG_MULTIPOINT_C_ROOT: int
+    PS_WSA_FLAG_MULTIPOINT_C_LEAF: int
+    PS_WSA_FLAG_MULTIPOINT_D_ROOT: int
+    PS_WSA_FLAG_MULTIPOINT_D_LEAF: int
+    PS_WSA_FLAG_ACCESS_SYSTEM_SECURITY: int
+    PS_WSA_FLAG_NO_HANDLE_INHERIT: int
+    PS_WSA_FLAG_REGISTERED_IO: int
+    PS_MSG_PARTIAL: int
+    PS_SIO_KEEPALIVE_VALS: int
+    PS_WSA_INVALID_HANDLE: int
+    PS_WSA_OPERATION_ABORTED: int
+    PS_WSA_IO_INCOMPLETE: int
+    PS_WSA_IO_PENDING: int
+
     # build.py SYSTEM_CONSTANTS: this platform's values
     AF_UNSPEC: int
     AF_INET: int
@@ -215,6 +231,31 @@ class _Lib:
     ) -> int: ...
     def ps_fd_isset(self, s: int, set: CData, /) -> int: ...
     def ps_wsapoll(self, fds: CData, nfds: int, timeout_ms: int, /) -> int: ...
+    def ps_wsasocket(
+        self, af: int, type: int, protocol: int, protocol_info: bytes | CData, g: int, flags: int, /
+    ) -> int: ...
+    def ps_wsasend(
+        self, s: int, buffers: CData, count: int, sent: CData, flags: int, overlapped: bytes | CData,
+        completion: CData, /
+    ) -> int: ...
+    def ps_wsarecv(
+        self, s: int, buffers: CData, count: int, received: CData, flags: CData, overlapped: bytes | CData,
+        completion: CData, /
+    ) -> int: ...
+    def ps_wsasendto(
+        self, s: int, buffers: CData, count: int, sent: CData, flags: int, to: bytes | CData, tolen: int,
+        overlapped: bytes | CData, completion: CData, /
+    ) -> int: ...
+    def ps_wsarecvfrom(
+        self, s: int, buffers: CData, count: int, received: CData, flags: CData, from_: CData, fromlen: CData,
+        overlapped: bytes | CData, completion: CData, /
+    ) -> int: ...
+    def ps_wsasenddisconnect(self, s: int, data: CData, /) -> int: ...
+    def ps_wsarecvdisconnect(self, s: int, data: CData, /) -> int: ...
+    def ps_wsaioctl(
+        self, s: int, code: int, in_: bytes | CData, in_size: int, out: CData, out_size: int, returned: CData,
+        overlapped: bytes | CData, completion: CData, /
+    ) -> int: ...
     def ps_getaddrinfo(self, node: bytes | CData, service: bytes | CData, hints: CData, res: CData, /) -> int: ...
     def ps_getaddrinfo_hints(
         self, node: bytes | CData, service: bytes | CData, has_hints: int, flags: int, family: int, socktype: int,

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
 from portsock._core import lib
 
 # Calls whose return value is a SOCKET (normalised in traces).
-HANDLE_CALLS = frozenset(("socket", "accept"))
+HANDLE_CALLS = frozenset(("socket", "accept", "WSASocketA", "WSASocketW"))
 # Calls that return their error code instead of SOCKET_ERROR.
 CODE_CALLS = frozenset(("WSAStartup", "getaddrinfo", "getnameinfo"))
 # Calls that return a pointer to a structure (NULL on failure): a trace shows

@@ -494,6 +494,9 @@ def sizeof(obj: object) -> int:
         return 16
     if isinstance(obj, WSADATA):
         return ffi.sizeof("ps_wsadata")
+    size = getattr(type(obj), "_c_size", None)   # the other sections' structures (WSABUF, tcp_keepalive)
+    if size is not None:
+        return int(size)
     raise TypeError("sizeof() of %s is not defined" % type(obj).__name__)
 
 
@@ -1245,6 +1248,9 @@ from portsock._resolver import *  # noqa: E402, F401, F403
 
 # select and WSAPoll, with Winsock's fd_set, TIMEVAL and WSAPOLLFD.
 from portsock._select import *  # noqa: E402, F401, F403
+
+# The Winsock 2 calls (WSASocket, WSASend, WSARecv, WSAIoctl, ...), without overlapped I/O.
+from portsock._wsa import *  # noqa: E402, F401, F403
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in (
     "annotations", "Any", "List", "Optional", "Type", "TypeVar", "Union", "ffi", "lib", "sys")]

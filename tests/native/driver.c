@@ -27,6 +27,7 @@
 #include <windows.h>
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <mstcpip.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,19 @@ struct select_set {
 
 #define MAX_POLL 8
 
+/* The Winsock 2 calls' out-parameters, as the last one left them. */
+#define MAX_WSABUFS 8
+#define WSABUF_BYTES 600
+#define UNWRITTEN 0x7777
+struct wsa_state {
+    DWORD count;
+    DWORD flags;
+    u_long out;
+    int nbufs;
+    u_long sizes[MAX_WSABUFS];
+    char bytes[MAX_WSABUFS][WSABUF_BYTES];
+};
+
 struct state {
     struct var vars[MAX_VARS];
     int nvars;
@@ -218,6 +232,7 @@ struct state {
     struct servent *serv;
     char nameinfo[2][1026];
     int nameinfo_given[2];
+    struct wsa_state wsa;
 };
 
 static struct state st;
@@ -596,6 +611,115 @@ static int resolver_op(const char *op, char **w, int n)
         return 0;
     }
     return 1;
+/* ---- the Winsock 2 calls ------------------------------------------------------------ */
+
+static const struct name_value wsa_flags[] = {
+    {"overlapped", WSA_FLAG_OVERLAPPED}, {"noinherit", WSA_FLAG_NO_HANDLE_INHERIT}, {NULL, 0}};
+static const struct name_value msg_flags[] = {
+    {"peek", MSG_PEEK}, {"oob", MSG_OOB}, {"waitall", MSG_WAITALL}, {NULL, 0}};
+
+/* The sizes of a SIZES word into sizes[]; their count, or -1 for null. */
+static int sizes_of(const char *w, u_long *sizes)
+{
+    int n = 0;
+    const char *p = w;
+    if (strcmp(w, "null") == 0)
+        return -1;
+    if (strcmp(w, "none") == 0)
+        return 0;
+    while (*p != '\0' && n < MAX_WSABUFS) {
+        sizes[n++] = strtoul(p, (char **)&p, 10);
+        if (*p == ',')
+            p++;
+    }
+    return n;
+}
+
+/* WSASend / WSASendTo of one WSABUF per size, buffer i of the letter 'a' + i. */
+static void wsa_send(SOCKET s, const char *sizes_word, const struct sockaddr *to, int tolen, DWORD flags)
+{
+    WSABUF bufs[MAX_WSABUFS];
+    u_long sizes[MAX_WSABUFS];
+    int n = sizes_of(sizes_word, sizes), i, rc;
+    for (i = 0; i < n; i++) {
+        if (sizes[i] > WSABUF_BYTES)
+            sizes[i] = WSABUF_BYTES;
+        bufs[i].len = sizes[i];
+        bufs[i].buf = st.wsa.bytes[i];
+        memset(bufs[i].buf, 'a' + i, sizes[i]);
+    }
+    st.wsa.count = UNWRITTEN;
+    if (to != NULL)
+        rc = WSASendTo(s, n < 0 ? NULL : bufs, n < 0 ? 1 : (DWORD)n, &st.wsa.count, flags, to, tolen,
+                       NULL, NULL);
+    else
+        rc = WSASend(s, n < 0 ? NULL : bufs, n < 0 ? 1 : (DWORD)n, &st.wsa.count, flags, NULL, NULL);
+    print_result(to != NULL ? "WSASendTo" : "WSASend", rc);
+}
+
+/* WSARecv / WSARecvFrom into one WSABUF per size, each filled with '.' first. */
+static void wsa_recv(SOCKET s, const char *sizes_word, int from, DWORD flags)
+{
+    WSABUF bufs[MAX_WSABUFS];
+    int n = sizes_of(sizes_word, st.wsa.sizes), i, rc;
+    st.wsa.nbufs = n < 0 ? 0 : n;
+    for (i = 0; i < n; i++) {
+        if (st.wsa.sizes[i] > WSABUF_BYTES)
+            st.wsa.sizes[i] = WSABUF_BYTES;
+        bufs[i].len = st.wsa.sizes[i];
+        bufs[i].buf = st.wsa.bytes[i];
+        memset(bufs[i].buf, '.', st.wsa.sizes[i]);
+    }
+    st.wsa.count = UNWRITTEN;
+    st.wsa.flags = flags;
+    if (from)
+        rc = WSARecvFrom(s, n < 0 ? NULL : bufs, n < 0 ? 1 : (DWORD)n, &st.wsa.count, &st.wsa.flags,
+                         NULL, NULL, NULL, NULL);
+    else
+        rc = WSARecv(s, n < 0 ? NULL : bufs, n < 0 ? 1 : (DWORD)n, &st.wsa.count, &st.wsa.flags,
+                     NULL, NULL);
+    print_result(from ? "WSARecvFrom" : "WSARecv", rc);
+}
+
+/* {"call": "WSABUF", "ret": the last receive's buffers as text, joined with '|'}. */
+static void print_wsabufs(void)
+{
+    static char text[MAX_WSABUFS * (WSABUF_BYTES + 1) + 1];
+    size_t at = 0;
+    int i;
+    for (i = 0; i < st.wsa.nbufs; i++) {
+        if (i > 0)
+            text[at++] = '|';
+        memcpy(text + at, st.wsa.bytes[i], st.wsa.sizes[i]);
+        at += st.wsa.sizes[i];
+    }
+    text[at] = '\0';
+    print_label("WSABUF", text, 0);
+}
+
+static void wsa_ioctl(SOCKET s, char **w, int n)
+{
+    char out[16];
+    int rc;
+    st.wsa.count = UNWRITTEN;
+    if (strcmp(w[2], "fionread") == 0) {
+        st.wsa.out = UNWRITTEN;
+        rc = WSAIoctl(s, FIONREAD, NULL, 0, &st.wsa.out, (DWORD)sizeof st.wsa.out, &st.wsa.count,
+                      NULL, NULL);
+    } else if (strcmp(w[2], "fionbio") == 0 && n > 3) {
+        u_long mode = (u_long)number(w[3]);
+        rc = WSAIoctl(s, FIONBIO, &mode, (DWORD)sizeof mode, NULL, 0, &st.wsa.count, NULL, NULL);
+    } else if (strcmp(w[2], "keepalive") == 0 && n > 5) {
+        struct tcp_keepalive ka;
+        ka.onoff = (u_long)number(w[3]);
+        ka.keepalivetime = (u_long)number(w[4]);
+        ka.keepaliveinterval = (u_long)number(w[5]);
+        rc = WSAIoctl(s, SIO_KEEPALIVE_VALS, &ka, (DWORD)sizeof ka, NULL, 0, &st.wsa.count, NULL, NULL);
+    } else {
+        rc = WSAIoctl(s, (DWORD)strtoul(w[2], NULL, 0), NULL, 0, out, (DWORD)sizeof out, &st.wsa.count,
+                      NULL, NULL);
+    }
+    print_result("WSAIoctl", rc);
 }
 
 /* ---- one op -------------------------------------------------------------------------- */
@@ -621,7 +745,9 @@ static void run_op(char **w, int n)
         {"close_value", 2, 0}, {"linger", 4, 1}, {"rcvtimeo", 3, 1}, {"fionbio", 3, 1},
         {"soerror", 2, 1}, {"getaddrinfo", 3, 0}, {"sleep", 2, 0}, {"thread_recv", 3, 1},
         {"thread_close", 3, 1}, {"select", 5, 0}, {"fdset", 2, 0}, {"wsapoll", 2, 0},
-        {"revents", 2, 0}, {NULL, 0, 0}};
+        {"revents", 2, 0}, {"wsasocket", 5, 0}, {"wsasend", 3, 1}, {"wsasendto", 4, 1},
+        {"wsarecv", 3, 1}, {"wsarecvfrom", 3, 1}, {"wsasenddisconnect", 2, 1},
+        {"wsarecvdisconnect", 2, 1}, {"wsaioctl", 3, 1}, {NULL, 0, 0}};
     int i;
 
     for (i = 0; shapes[i].op != NULL; i++)
@@ -816,6 +942,45 @@ static void run_op(char **w, int n)
         print_line(op, 0, 0);
     } else if (resolver_op(op, w, n)) {
         /* printed its line */
+    } else if (strcmp(op, "wsasocket") == 0) {
+        int family = (int)lookup(families, w[2]);
+        SOCKET r = WSASocketA(family, (int)lookup(types, w[3]), (int)lookup(protocols, w[4]), NULL, 0,
+                              n > 5 ? (DWORD)flags_of(w[5], wsa_flags) : 0);
+        print_socket("WSASocketA", r);
+        if (set_var(w[1], r, family) == NULL)
+            driver_error("too many variables");
+    } else if (strcmp(op, "wsasend") == 0) {
+        wsa_send(s, w[2], NULL, 0, n > 3 ? (DWORD)flags_of(w[3], msg_flags) : 0);
+    } else if (strcmp(op, "wsasendto") == 0) {
+        struct sockaddr_storage ss;
+        int len;
+        if (target(w[2], &ss, &len) != 0)
+            driver_error("no address for the target");
+        else
+            wsa_send(s, w[3], (struct sockaddr *)&ss, len, 0);
+    } else if (strcmp(op, "wsarecv") == 0 || strcmp(op, "wsarecvfrom") == 0) {
+        wsa_recv(s, w[2], op[7] == 'f', n > 3 ? (DWORD)flags_of(w[3], msg_flags) : 0);
+    } else if (strcmp(op, "wsacount") == 0) {
+        print_line("count", (long)st.wsa.count, 0);
+    } else if (strcmp(op, "wsaflags") == 0) {
+        print_line("lpFlags", (long)st.wsa.flags, 0);
+    } else if (strcmp(op, "wsabufs") == 0) {
+        print_wsabufs();
+    } else if (strcmp(op, "wsasenddisconnect") == 0) {
+        WSABUF data;
+        data.len = 3;
+        data.buf = (char *)"abc";
+        print_result("WSASendDisconnect", WSASendDisconnect(s, n > 2 ? &data : NULL));
+    } else if (strcmp(op, "wsarecvdisconnect") == 0) {
+        char bytes[16];
+        WSABUF data;
+        data.len = sizeof bytes;
+        data.buf = bytes;
+        print_result("WSARecvDisconnect", WSARecvDisconnect(s, n > 2 ? &data : NULL));
+    } else if (strcmp(op, "wsaioctl") == 0) {
+        wsa_ioctl(s, w, n);
+    } else if (strcmp(op, "wsaout") == 0) {
+        print_line("lpvOutBuffer", (long)st.wsa.out, 0);
     } else if (strcmp(op, "join") == 0) {
         if (!st.thread_running) {
             driver_error("no thread");

@@ -86,6 +86,9 @@ def hostent_field(h: Any, field: str) -> Any:
         words = [ws.inet_ntoa(a) if isinstance(a, ws.in_addr) else bytes(a.s6_addr).hex() for a in h.h_addr_list]
         return " ".join(words) or "none"
     return getattr(h, field)
+WSA_FLAGS = {"overlapped": ws.WSA_FLAG_OVERLAPPED, "noinherit": ws.WSA_FLAG_NO_HANDLE_INHERIT}
+MSG_FLAGS = {"peek": ws.MSG_PEEK, "oob": ws.MSG_OOB, "waitall": ws.MSG_WAITALL}
+UNWRITTEN = 0x7777   # what the scenario's count and output holders hold before a call
 
 
 def _word(word: str, table: Dict[str, int]) -> int:
@@ -162,6 +165,11 @@ class Runner:
         self.host: Any = None
         self.serv: Any = None
         self.nameinfo: Dict[str, Optional[bytearray]] = {"host": None, "serv": None}
+        # The Winsock 2 calls' out-parameters, as the last one left them.
+        self.count = ws.DWORD(UNWRITTEN)
+        self.flags = ws.DWORD(0)
+        self.recv_bufs: List[bytearray] = []
+        self.out = ws.u_long(UNWRITTEN)
 
     def label(self, ret: int) -> Any:
         if ret == ws.INVALID_SOCKET:
@@ -325,6 +333,8 @@ class Runner:
         if name in ("gethostbyname", "gethostbyaddr", "getservbyname", "getservbyport", "gethostname",
                     "inet_ntoa", "getnameinfo", "hostent", "servent", "nameinfo"):
             return self.resolver_step(name, a)
+        if name.startswith("wsa"):
+            return self.wsa_step(name, a, h)
         if name == "join":
             assert self.thread is not None
             self.thread.join(JOIN_BUDGET)
@@ -374,6 +384,76 @@ class Runner:
         # nameinfo
         buf = self.nameinfo[a[0]]
         return trace_line("nameinfo(%s)" % a[0], "NULL" if buf is None else buf.split(b"\0")[0].decode(), 0)
+    @staticmethod
+    def send_buffers(word: str) -> Optional[List[Any]]:
+        """WSABUFs for a SIZES word, buffer i of the letter 'a' + i; None for null."""
+        sizes = sc.sizes(word)
+        if sizes is None:
+            return None
+        return [ws.WSABUF(n, bytes([ord("a") + i]) * n) for i, n in enumerate(sizes)]
+
+    def recv_buffers(self, word: str) -> Optional[List[Any]]:
+        sizes = sc.sizes(word)
+        if sizes is None:
+            return None
+        self.recv_bufs = [bytearray(b"." * n) for n in sizes]
+        return [ws.WSABUF(n, buf) for n, buf in zip(sizes, self.recv_bufs)]
+
+    def wsa_step(self, name: str, a: List[str], h: Any) -> str:
+        """The ops of the Winsock 2 calls (see the top of scenarios.txt)."""
+        if name == "wsasocket":
+            family = _word(a[1], FAMILIES)
+            flags = _flags(a[4], WSA_FLAGS) if len(a) == 5 else 0
+            call, ret, err = traced(ws.WSASocketA, family, _word(a[2], TYPES), _word(a[3], PROTOCOLS),
+                                    None, 0, flags)
+            self.sockets[a[0]] = ret
+            self.families[a[0]] = family
+            return trace_line(call, self.label(ret), err)
+        if name in ("wsasend", "wsasendto"):
+            self.count = ws.DWORD(UNWRITTEN)
+            if name == "wsasendto":
+                addr, bufs = self.target(a[1]), self.send_buffers(a[2])
+                return trace_line(*traced(ws.WSASendTo, h, bufs, 1 if bufs is None else len(bufs), self.count, 0,
+                                          addr, ws.sizeof(addr)))
+            bufs = self.send_buffers(a[1])
+            flags = _flags(a[2], MSG_FLAGS) if len(a) == 3 else 0
+            return trace_line(*traced(ws.WSASend, h, bufs, 1 if bufs is None else len(bufs), self.count, flags))
+        if name in ("wsarecv", "wsarecvfrom"):
+            self.count = ws.DWORD(UNWRITTEN)
+            self.flags = ws.DWORD(_flags(a[2], MSG_FLAGS) if len(a) == 3 else 0)
+            bufs = self.recv_buffers(a[1])
+            count = 1 if bufs is None else len(bufs)
+            if name == "wsarecvfrom":
+                return trace_line(*traced(ws.WSARecvFrom, h, bufs, count, self.count, self.flags, None, None))
+            return trace_line(*traced(ws.WSARecv, h, bufs, count, self.count, self.flags))
+        if name == "wsacount":
+            return trace_line("count", self.count.value, 0)
+        if name == "wsaflags":
+            return trace_line("lpFlags", self.flags.value, 0)
+        if name == "wsabufs":
+            return trace_line("WSABUF", "|".join(b.decode("latin-1") for b in self.recv_bufs), 0)
+        if name == "wsasenddisconnect":
+            data = ws.WSABUF(3, b"abc") if len(a) == 2 else None
+            return trace_line(*traced(ws.WSASendDisconnect, h, data))
+        if name == "wsarecvdisconnect":
+            data = ws.WSABUF(16, bytearray(16)) if len(a) == 2 else None
+            return trace_line(*traced(ws.WSARecvDisconnect, h, data))
+        if name == "wsaioctl":
+            self.count = ws.DWORD(UNWRITTEN)
+            if a[1] == "fionread":
+                self.out = ws.u_long(UNWRITTEN)
+                return trace_line(*traced(ws.WSAIoctl, h, ws.FIONREAD, None, 0, self.out, 4, self.count))
+            if a[1] == "fionbio":
+                return trace_line(*traced(ws.WSAIoctl, h, ws.FIONBIO, ws.u_long(sc.number(a[2])), 4, None, 0,
+                                          self.count))
+            if a[1] == "keepalive":
+                ka = ws.tcp_keepalive(*(sc.number(w) for w in a[2:5]))
+                return trace_line(*traced(ws.WSAIoctl, h, ws.SIO_KEEPALIVE_VALS, ka, ws.sizeof(ka), None, 0,
+                                          self.count))
+            return trace_line(*traced(ws.WSAIoctl, h, sc.number(a[1]), None, 0, bytearray(16), 16, self.count))
+        if name == "wsaout":
+            return trace_line("lpvOutBuffer", self.out.value, 0)
+        raise RuntimeError("unknown op %s" % name)
 
     def reset(self) -> None:
         """Untraced: the thread joined, Winsock fully cleaned up."""

@@ -50,6 +50,9 @@ POLL_FLAGS = {"in": select.POLLIN, "out": select.POLLOUT, "rdnorm": select.POLLR
 POLL_NAMES = [(v, "POLL" + k.upper()) for k, v in POLL_FLAGS.items() if k not in ("rdnorm", "wrnorm")]
 RESOLVER_OPS = {"gethostbyname", "gethostbyaddr", "hostent", "getservbyname", "getservbyport", "servent",
                 "gethostname", "inet_ntoa", "getnameinfo", "nameinfo"}
+MSG_FLAGS = {"peek": socket.MSG_PEEK, "oob": socket.MSG_OOB, "waitall": socket.MSG_WAITALL}
+MSG_NAMES = [(v, n) for n, v in (("MSG_TRUNC", socket.MSG_TRUNC), ("MSG_CTRUNC", socket.MSG_CTRUNC),
+                                 ("MSG_OOB", socket.MSG_OOB), ("MSG_EOR", socket.MSG_EOR))]
 NO_POSIX_CALL = {"startup": "WSAStartup", "cleanup": "WSACleanup", "lasterror": "WSAGetLastError",
                  "setlasterror": "WSASetLastError"}
 
@@ -151,6 +154,12 @@ class Runner:
         self.host: Any = None
         self.serv: Any = None
         self.nameinfo: Dict[str, Any] = {"host": None, "serv": None}
+        # The Winsock 2 ops' results, in POSIX's terms: the byte count, recvmsg's msg_flags,
+        # the receive buffers, the FIONREAD value.
+        self.count: Any = NA
+        self.msg_flags: Any = NA
+        self.recv_bufs: List[bytearray] = []
+        self.out: Any = NA
 
     def resolver_step(self, name: str, a: List[str]) -> str:
         """The resolver's ops, on glibc's calls of the same names (errors: h_errno for
@@ -308,6 +317,8 @@ class Runner:
         if name == "revents":
             value = self.revents[sc.number(a[0]) - 1] if len(self.revents) >= sc.number(a[0]) else 0
             return line("revents", "|".join(n for v, n in POLL_NAMES if value & v) or 0)
+        if name.startswith("wsa"):
+            return self.wsa_step(name, a, s)
         assert s is not None or name in ("close_value", "getaddrinfo", "sleep", "join")
         if name == "bind":
             family = socket.AF_INET6 if a[1] == "loopback6" else socket.AF_INET
@@ -402,6 +413,79 @@ class Runner:
             self.thread.join(10)
             self.thread = None
             return self.thread_result[0] if self.thread_result else line("join", "TIMEOUT")
+        raise RuntimeError("unknown op %s" % name)
+
+    def wsa_step(self, name: str, a: List[str], s: Any) -> str:
+        """The Winsock 2 ops, as the POSIX calls a port would make: socket, sendmsg and recvmsg
+        with several buffers, shutdown, ioctl and setsockopt (keep-alive in seconds)."""
+        if name == "wsasocket":   # POSIX's socket, without the flags
+            return self.step(sc.Op(["socket"] + a[:4], 0))
+        if name in ("wsasend", "wsasendto"):
+            sizes = sc.sizes(a[2] if name == "wsasendto" else a[1])
+            if sizes is None:
+                self.count = NA
+                return line("sendmsg", NA)   # no NULL array of buffers in Python's sendmsg
+            bufs = [bytes([ord("a") + i]) * n for i, n in enumerate(sizes)]
+            flags = 0
+            if name == "wsasend" and len(a) == 3:
+                for part in a[2].split("+"):
+                    flags |= _word(part, MSG_FLAGS)
+            try:
+                if name == "wsasendto":
+                    self.count = s.sendmsg(bufs, [], flags, self.target(a[1]))
+                else:
+                    self.count = s.sendmsg(bufs, [], flags)
+            except OSError as e:
+                self.count = NA
+                return line("sendmsg", -1, errname(e))
+            return line("sendmsg", self.count)
+        if name in ("wsarecv", "wsarecvfrom"):
+            sizes = sc.sizes(a[1]) or []
+            self.recv_bufs = [bytearray(b"." * n) for n in sizes]
+            flags = 0
+            if len(a) == 3:
+                for part in a[2].split("+"):
+                    flags |= _word(part, MSG_FLAGS)
+            try:
+                n, _, msg_flags, _ = s.recvmsg_into(self.recv_bufs, 0, flags)
+            except OSError as e:
+                self.count = self.msg_flags = NA
+                return line("recvmsg", -1, errname(e))
+            self.count = n
+            self.msg_flags = "|".join(nm for v, nm in MSG_NAMES if msg_flags & v) or 0
+            return line("recvmsg", n)
+        if name == "wsacount":
+            return line("count", self.count)
+        if name == "wsaflags":
+            return line("msg_flags", self.msg_flags)
+        if name == "wsabufs":
+            return line("WSABUF", "|".join(b.decode("latin-1") for b in self.recv_bufs))
+        if name in ("wsasenddisconnect", "wsarecvdisconnect"):
+            how = socket.SHUT_WR if name == "wsasenddisconnect" else socket.SHUT_RD
+            return self.call("shutdown", s.shutdown, how)
+        if name == "wsaioctl":
+            self.count = NA
+            if a[1] == "fionread":
+                buf = bytearray(struct.pack("i", 0))
+                result = self.call("ioctl", lambda: fcntl.ioctl(s.fileno(), termios.FIONREAD, buf) and None)
+                self.out = struct.unpack("i", buf)[0]
+                return result
+            if a[1] == "fionbio":
+                value = struct.pack("i", sc.number(a[2]))
+                return self.call("ioctl", lambda: fcntl.ioctl(s.fileno(), termios.FIONBIO, value) and None)
+            if a[1] == "keepalive":
+                onoff, idle, interval = (sc.number(w) for w in a[2:5])
+
+                def keepalive() -> None:
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, max(1, -(-idle // 1000)))
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, -(-interval // 1000)))
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1 if onoff else 0)
+
+                return self.call("setsockopt", keepalive)
+            code = sc.number(a[1])
+            return self.call("ioctl", lambda: fcntl.ioctl(s.fileno(), code, bytes(16)) and None)
+        if name == "wsaout":
+            return line("lpvOutBuffer", self.out)
         raise RuntimeError("unknown op %s" % name)
 
     def reset(self) -> None:

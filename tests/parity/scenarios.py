@@ -28,6 +28,10 @@ ARITY = {
     "gethostbyname": (1, 1), "gethostbyaddr": (3, 3), "hostent": (1, 1), "getservbyname": (2, 2),
     "getservbyport": (2, 2), "servent": (1, 1), "gethostname": (1, 1), "inet_ntoa": (1, 1),
     "getnameinfo": (5, 5), "nameinfo": (1, 1),
+    # the Winsock 2 calls
+    "wsasocket": (4, 5), "wsasend": (2, 3), "wsasendto": (3, 3), "wsarecv": (2, 3), "wsarecvfrom": (2, 3),
+    "wsacount": (0, 0), "wsaflags": (0, 0), "wsabufs": (0, 0), "wsasenddisconnect": (1, 2),
+    "wsarecvdisconnect": (1, 2), "wsaioctl": (2, 5), "wsaout": (0, 0),
 }
 HOSTENT_FIELDS = {"h_name", "h_addrtype", "h_length", "h_aliases", "h_addr_list"}
 SERVENT_FIELDS = {"s_name", "s_port", "s_proto"}
@@ -35,7 +39,9 @@ NAMEINFO_WHICH = {"host", "serv"}
 NI_FLAGS = {"numerichost", "numericserv", "namereqd", "nofqdn", "dgram"}
 # ops whose first argument is a socket variable that must already exist
 USES_SOCKET = {"bind", "listen", "connect", "send", "recv", "sendto", "recvfrom", "shutdown",
-               "close", "linger", "rcvtimeo", "fionbio", "soerror", "thread_recv", "thread_close"}
+               "close", "linger", "rcvtimeo", "fionbio", "soerror", "thread_recv", "thread_close",
+               "wsasend", "wsasendto", "wsarecv", "wsarecvfrom", "wsasenddisconnect", "wsarecvdisconnect",
+               "wsaioctl"}
 THREADS = {"thread_recv", "thread_close"}
 SET_WHICH = {"r", "w", "e"}
 TARGETS = {"closedport", "closedport6"}
@@ -118,8 +124,17 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
             raise ScenarioError("%s: expected 'startup MAJOR.MINOR|0xWORD [null]'" % where)
         if op == "bind" and args[1] not in ("loopback4", "loopback6"):
             raise ScenarioError("%s: bind to loopback4 or loopback6" % where)
-        if op in ("socket", "accept"):
+        if op in ("socket", "accept", "wsasocket"):
             variables.add(args[0])
+        if op in ("wsasend", "wsarecv", "wsarecvfrom") or op == "wsasendto":
+            _check_sizes(args[2] if op == "wsasendto" else args[1], where)
+        if op in ("wsasenddisconnect", "wsarecvdisconnect") and len(args) == 2 and args[1] != "data":
+            raise ScenarioError("%s: %s X [data]" % (where, op))
+        if op == "wsaioctl" and not (args[1] == "fionread" and len(args) == 2 or
+                                     args[1] == "fionbio" and len(args) == 3 or
+                                     args[1] == "keepalive" and len(args) == 5 or
+                                     re.match(r"^(0x[0-9a-fA-F]+|\d+)$", args[1]) and len(args) == 2):
+            raise ScenarioError("%s: wsaioctl X fionread|fionbio V|keepalive ONOFF MS MS|CODE" % where)
         if op == "select" and not (args[0] == "null" or re.match(r"^\d+$", args[0])):
             raise ScenarioError("%s: select's timeout is a number of ms or null" % where)
         if op == "select":
@@ -157,6 +172,20 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
     if current is not None and thread:
         raise ScenarioError("%s: scenario %s ends with a thread not joined" % (path, current.name))
     return scenarios
+
+
+def _check_sizes(word: str, where: str) -> None:
+    """A WSABUF list: sizes joined with ',', none or null."""
+    if word in ("none", "null") or re.match(r"^\d+(,\d+)*$", word):
+        return
+    raise ScenarioError("%s: buffer sizes are numbers joined with ',', none or null" % where)
+
+
+def sizes(word: str) -> Optional[List[int]]:
+    """The buffer sizes of a SIZES word; None for null (lpBuffers NULL)."""
+    if word == "null":
+        return None
+    return [] if word == "none" else [int(n) for n in word.split(",")]
 
 
 def _check_handle(word: str, variables: set, where: str) -> None:

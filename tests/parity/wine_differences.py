@@ -74,6 +74,14 @@ _GNI_SHORT_REASON = (
     "the host's untranslated EAI_OVERFLOW (-12 on Linux), no Winsock code at all.")
 _GNI_SHORT_SOURCE = ("MS docs, getnameinfo: the return values are WSA codes (EAI_* map to them; "
                      "Winsock's EAI_OVERFLOW is WSAEFAULT, ws2tcpip.h); SEMANTICS.md, the old resolver")
+_DISCONNECT_DATA_REASON = (
+    "WSASendDisconnect with disconnect data (a non-NULL lpOutboundDisconnectData) fails with "
+    "WSAENOPROTOOPT on Windows, whose TCP/IP provider has no disconnect data, and shuts nothing down; "
+    "Wine 8 ignores the data and shuts the socket down for sending.")
+_DISCONNECT_DATA_SOURCE = (
+    "MS docs, WSASendDisconnect: WSAENOPROTOOPT 'The parameter lpOutboundDisconnectData is not NULL, "
+    "and the disconnect data is not supported by the service provider'; remarks: 'The native "
+    "implementation of TCP/IP on Windows does not support disconnect data'")
 
 WINE_DIFFERENCES: List[WineDifference] = [
     WineDifference(
@@ -119,6 +127,10 @@ WINE_DIFFERENCES: List[WineDifference] = [
                 "WSAHOST_NOT_FOUND (EAI_NONAME) on Windows; Wine 8 succeeds and writes nothing."),
         source=("MS docs, getnameinfo: EAI_NONAME / WSAHOST_NOT_FOUND, 'the pNodeBuffer and "
                 "pServiceBuffer parameters were not provided'")),
+    WineDifference(
+        "wsa_disconnect_rules", 17, "wsasenddisconnect C data",
+        wine={"ret": 0, "err": 0}, windows={"ret": -1, "err": 10042},
+        reason=_DISCONNECT_DATA_REASON, source=_DISCONNECT_DATA_SOURCE),
     WineDifference(
         "select_before_startup", 1, "select 0 0x30 - -",
         wine={"ret": -1, "err": 10038}, windows={"ret": -1, "err": 10093},

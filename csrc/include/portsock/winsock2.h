@@ -44,6 +44,12 @@
  *     (the system's select() and poll() functions are not: call select and
  *     WSAPoll, which are the core's). Code that needs the system's fd_set for
  *     a real fd must not include this header in the same file.
+ *   - WSASocket, WSASend, WSARecv, WSASendTo, WSARecvFrom, WSAIoctl and the
+ *     WSA*Disconnect calls are mapped without overlapped I/O: WSAOVERLAPPED
+ *     and the completion routine type are declared, and passing either is
+ *     WSAEOPNOTSUPP at run time; WSAPROTOCOL_INFO is an incomplete type (only
+ *     NULL can be passed). SIO_KEEPALIVE_VALS and struct tcp_keepalive are in
+ *     <mstcpip.h>, as on Windows.
  *   - Only the Winsock calls listed below are mapped; htons, inet_pton,
  *     inet_addr and the like are the system's own, which behave the same.
  *   - struct hostent and struct servent are Winsock's (`hostent` and `servent`
@@ -406,6 +412,60 @@ typedef struct ps_servent *LPSERVENT;
 #define POLLHUP PS_POLLHUP
 #define POLLNVAL PS_POLLNVAL
 
+/* ---- the Winsock 2 calls' types and constants (WSASend, WSARecv, ...) ---- */
+
+/* WSABUF is the core's (a 32-bit len, as Windows' ULONG, and buf). */
+typedef ps_wsabuf WSABUF;
+typedef ps_wsabuf *LPWSABUF;
+typedef DWORD *LPDWORD;
+typedef unsigned int GROUP;
+typedef void *WSAEVENT;
+#ifndef CALLBACK
+#define CALLBACK
+#endif
+
+/* Declared so that programs written for overlapped I/O compile; passing one
+   to a call is refused at run time (WSAEOPNOTSUPP: portsock has no
+   overlapped I/O). */
+typedef struct ps_shim_wsaoverlapped {
+    uintptr_t Internal;
+    uintptr_t InternalHigh;
+    DWORD Offset;
+    DWORD OffsetHigh;
+    WSAEVENT hEvent;
+} WSAOVERLAPPED;
+typedef WSAOVERLAPPED *LPWSAOVERLAPPED;
+typedef void(CALLBACK *LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD cbTransferred,
+                                                          LPWSAOVERLAPPED lpOverlapped, DWORD dwFlags);
+
+/* Only a NULL pointer to one can be passed (WSASocket's lpProtocolInfo): the
+   structures are left incomplete, so code that fills one in fails to compile
+   rather than at run time. */
+typedef struct ps_shim_wsaprotocol_infoa WSAPROTOCOL_INFOA;
+typedef struct ps_shim_wsaprotocol_infoa *LPWSAPROTOCOL_INFOA;
+typedef struct ps_shim_wsaprotocol_infow WSAPROTOCOL_INFOW;
+typedef struct ps_shim_wsaprotocol_infow *LPWSAPROTOCOL_INFOW;
+typedef WSAPROTOCOL_INFOA WSAPROTOCOL_INFO;
+typedef LPWSAPROTOCOL_INFOA LPWSAPROTOCOL_INFO;
+
+#define WSA_FLAG_OVERLAPPED PS_WSA_FLAG_OVERLAPPED
+#define WSA_FLAG_MULTIPOINT_C_ROOT PS_WSA_FLAG_MULTIPOINT_C_ROOT
+#define WSA_FLAG_MULTIPOINT_C_LEAF PS_WSA_FLAG_MULTIPOINT_C_LEAF
+#define WSA_FLAG_MULTIPOINT_D_ROOT PS_WSA_FLAG_MULTIPOINT_D_ROOT
+#define WSA_FLAG_MULTIPOINT_D_LEAF PS_WSA_FLAG_MULTIPOINT_D_LEAF
+#define WSA_FLAG_ACCESS_SYSTEM_SECURITY PS_WSA_FLAG_ACCESS_SYSTEM_SECURITY
+#define WSA_FLAG_NO_HANDLE_INHERIT PS_WSA_FLAG_NO_HANDLE_INHERIT
+#define WSA_FLAG_REGISTERED_IO PS_WSA_FLAG_REGISTERED_IO
+#define FROM_PROTOCOL_INFO (-1)
+#define SG_UNCONSTRAINED_GROUP 0x01
+#define SG_CONSTRAINED_GROUP 0x02
+#define MSG_PARTIAL PS_MSG_PARTIAL
+#define WSA_INVALID_HANDLE PS_WSA_INVALID_HANDLE
+#define WSA_OPERATION_ABORTED PS_WSA_OPERATION_ABORTED
+#define WSA_IO_INCOMPLETE PS_WSA_IO_INCOMPLETE
+#define WSA_IO_PENDING PS_WSA_IO_PENDING
+#define WSA_INVALID_EVENT ((WSAEVENT)0)
+
 #ifdef __cplusplus
 }
 #endif
@@ -479,6 +539,54 @@ static inline uint32_t ps_shim_in_addr_bits(struct in_addr in)
 #define getnameinfo(sa, salen, host, hostlen, serv, servlen, flags)                  \
     ps_getnameinfo((sa), (int)(salen), (host), (uint32_t)(hostlen), (serv),          \
                    (uint32_t)(servlen), (flags))
+/* ---- the Winsock 2 calls -------------------------------------------------- */
+
+/* The core's contract (portsock.h): no overlapped I/O, so a non-NULL
+   lpOverlapped or lpCompletionRoutine fails with WSAEOPNOTSUPP. The
+   conditionals keep the compiler's type check on each pointer argument
+   (NULL included) before the cast to the core's types. */
+#undef WSASocket
+#define PORTSOCK_SHIM_WSABUFS(b) ((ps_wsabuf *)(1 ? (b) : (WSABUF *)0))
+#define PORTSOCK_SHIM_DWORDS(p) ((uint32_t *)(1 ? (p) : (DWORD *)0))
+#define PORTSOCK_SHIM_OVERLAPPED(o) ((const void *)(1 ? (o) : (LPWSAOVERLAPPED)0))
+#define PORTSOCK_SHIM_ROUTINE(r) \
+    ((ps_wsa_completion)(1 ? (r) : (LPWSAOVERLAPPED_COMPLETION_ROUTINE)0))
+#define WSASocketA(af, type, protocol, lpProtocolInfo, g, dwFlags) \
+    ps_wsasocket((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
+#define WSASocketW(af, type, protocol, lpProtocolInfo, g, dwFlags) \
+    ps_wsasocket((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
+#define WSASocket(af, type, protocol, lpProtocolInfo, g, dwFlags) \
+    ps_wsasocket((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
+#define WSASend(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, dwFlags, lpOverlapped,      \
+                lpCompletionRoutine)                                                          \
+    ps_wsasend((s), PORTSOCK_SHIM_WSABUFS(lpBuffers), (dwBufferCount),                        \
+               PORTSOCK_SHIM_DWORDS(lpNumberOfBytesSent), (dwFlags),                          \
+               PORTSOCK_SHIM_OVERLAPPED(lpOverlapped), PORTSOCK_SHIM_ROUTINE(lpCompletionRoutine))
+#define WSARecv(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpFlags, lpOverlapped,     \
+                lpCompletionRoutine)                                                          \
+    ps_wsarecv((s), PORTSOCK_SHIM_WSABUFS(lpBuffers), (dwBufferCount),                        \
+               PORTSOCK_SHIM_DWORDS(lpNumberOfBytesRecvd), PORTSOCK_SHIM_DWORDS(lpFlags),     \
+               PORTSOCK_SHIM_OVERLAPPED(lpOverlapped), PORTSOCK_SHIM_ROUTINE(lpCompletionRoutine))
+#define WSASendTo(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, dwFlags, lpTo, iTolen,    \
+                  lpOverlapped, lpCompletionRoutine)                                          \
+    ps_wsasendto((s), PORTSOCK_SHIM_WSABUFS(lpBuffers), (dwBufferCount),                      \
+                 PORTSOCK_SHIM_DWORDS(lpNumberOfBytesSent), (dwFlags), (lpTo), (iTolen),      \
+                 PORTSOCK_SHIM_OVERLAPPED(lpOverlapped), PORTSOCK_SHIM_ROUTINE(lpCompletionRoutine))
+#define WSARecvFrom(s, lpBuffers, dwBufferCount, lpNumberOfBytesRecvd, lpFlags, lpFrom,       \
+                    lpFromlen, lpOverlapped, lpCompletionRoutine)                             \
+    ps_wsarecvfrom((s), PORTSOCK_SHIM_WSABUFS(lpBuffers), (dwBufferCount),                    \
+                   PORTSOCK_SHIM_DWORDS(lpNumberOfBytesRecvd), PORTSOCK_SHIM_DWORDS(lpFlags), \
+                   (lpFrom), (lpFromlen), PORTSOCK_SHIM_OVERLAPPED(lpOverlapped),             \
+                   PORTSOCK_SHIM_ROUTINE(lpCompletionRoutine))
+#define WSASendDisconnect(s, lpOutboundDisconnectData) \
+    ps_wsasenddisconnect((s), PORTSOCK_SHIM_WSABUFS(lpOutboundDisconnectData))
+#define WSARecvDisconnect(s, lpInboundDisconnectData) \
+    ps_wsarecvdisconnect((s), PORTSOCK_SHIM_WSABUFS(lpInboundDisconnectData))
+#define WSAIoctl(s, dwIoControlCode, lpvInBuffer, cbInBuffer, lpvOutBuffer, cbOutBuffer,      \
+                 lpcbBytesReturned, lpOverlapped, lpCompletionRoutine)                        \
+    ps_wsaioctl((s), (dwIoControlCode), (lpvInBuffer), (cbInBuffer), (lpvOutBuffer),          \
+                (cbOutBuffer), PORTSOCK_SHIM_DWORDS(lpcbBytesReturned),                       \
+                PORTSOCK_SHIM_OVERLAPPED(lpOverlapped), PORTSOCK_SHIM_ROUTINE(lpCompletionRoutine))
 
 #endif /* PORTSOCK_SHIM_MAP_CALLS */
 
