@@ -611,6 +611,8 @@ static int resolver_op(const char *op, char **w, int n)
         return 0;
     }
     return 1;
+}
+
 /* ---- the Winsock 2 calls ------------------------------------------------------------ */
 
 static const struct name_value wsa_flags[] = {
