@@ -105,6 +105,32 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* Windows' struct in_addr is a union S_un of the address as 4 bytes
+   (S_un_b.s_b1..s_b4), 2 words (S_un_w.s_w1, s_w2) or one 32-bit value
+   (S_addr), with s_addr, s_net, s_host, s_lh, s_impno and s_imp macros for its
+   members. The system's has the one member `in_addr_t s_addr;`, and
+   sockaddr_in, ip_mreq and the rest embed it. Rather than a second type beside
+   it, the system's own struct gets Windows' members: while the system headers
+   are read, s_addr expands so that their member declaration becomes an unnamed
+   zero-width bit-field (no storage) followed by the union. The struct keeps its
+   4 bytes and stays the one struct in_addr of the program, sockaddr_in's
+   sin_addr, inet_ntoa's and inet_pton's; and afterwards s_addr is
+   S_un.S_addr, as on Windows. The core never sees the difference (it takes
+   addresses as bytes). Only possible when no header read before this one has
+   defined struct in_addr; then it stays the system's, with s_addr and no S_un
+   (see the limits above). */
+#if !defined(_NETINET_IN_H) && !defined(_NETINET_IN_H_)
+#define PORTSOCK_SHIM_IN_ADDR 1
+union ps_shim_in_addr_u {
+    struct { unsigned char s_b1, s_b2, s_b3, s_b4; } S_un_b;
+    struct { unsigned short s_w1, s_w2; } S_un_w;
+    uint32_t S_addr;
+};
+#undef s_addr
+#define s_addr : 0; union ps_shim_in_addr_u S_un
+#endif
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -117,6 +143,19 @@
 #include <netdb.h>
 
 #include "../../portsock.h"
+
+#ifdef PORTSOCK_SHIM_IN_ADDR
+#undef s_addr
+#define s_addr S_un.S_addr
+#define s_net S_un.S_un_b.s_b1
+#define s_host S_un.S_un_b.s_b2
+#define s_lh S_un.S_un_b.s_b3
+#define s_impno S_un.S_un_b.s_b4
+#define s_imp S_un.S_un_w.s_w2
+/* Windows' 4 bytes, the union at the start. */
+typedef char ps_shim_in_addr_is_windows[sizeof(struct in_addr) == 4 &&
+                                        offsetof(struct in_addr, S_un) == 0 ? 1 : -1];
+#endif
 
 /* Nothing of the system's select machinery stays reachable by the Winsock
    names: its fd_set is a bitmap indexed by fd, and a SOCKET is no fd (FD_SET
@@ -150,6 +189,10 @@ extern "C" {
 
 /* ---- Windows' basic types and calling-convention words ------------------- */
 
+/* BYTE, WORD, DWORD, BOOL, ... with Win64's sizes, WINAPI, FAR, MAKEWORD, ...:
+   portsock_wintypes.h. */
+#include "portsock_wintypes.h"
+
 /* Redefining a typedef to the same type is valid C11 and C++, so these are
    safe whether or not the system headers already declared them. */
 typedef unsigned char u_char;
@@ -157,40 +200,7 @@ typedef unsigned short u_short;
 typedef unsigned int u_int;
 typedef unsigned long u_long;
 
-typedef uint8_t BYTE;
-typedef uint16_t WORD;
-typedef uint32_t DWORD;     /* 32 bits, as on Windows, where long is 32 bits too */
-typedef int BOOL;
-typedef int INT;
-typedef char CHAR;
 typedef ps_socket SOCKET;
-
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
-#ifndef __cdecl
-#define __cdecl
-#endif
-#ifndef WINAPI
-#define WINAPI
-#endif
-#ifndef PASCAL
-#define PASCAL
-#endif
-#ifndef FAR
-#define FAR
-#endif
-#ifndef WSAAPI
-#define WSAAPI
-#endif
-
-#define MAKEWORD(lo, hi) ((WORD)(((WORD)((BYTE)(lo))) | ((WORD)((BYTE)(hi)) << 8)))
-#define LOBYTE(w) ((BYTE)((w) & 0xff))
-#define HIBYTE(w) ((BYTE)(((w) >> 8) & 0xff))
-#define ZeroMemory(dst, len) ((void)memset((dst), 0, (len)))
 
 /* ---- Winsock types ------------------------------------------------------- */
 
@@ -216,6 +226,15 @@ typedef struct sockaddr_in6 *PSOCKADDR_IN6;
 typedef struct sockaddr_storage SOCKADDR_STORAGE;
 typedef struct in_addr IN_ADDR;
 typedef struct in6_addr IN6_ADDR;
+typedef struct sockaddr_in6 *LPSOCKADDR_IN6;
+typedef struct sockaddr_storage *PSOCKADDR_STORAGE;
+typedef struct sockaddr_storage *LPSOCKADDR_STORAGE;
+typedef struct in_addr *PIN_ADDR;
+typedef struct in_addr *LPIN_ADDR;
+typedef struct in6_addr *PIN6_ADDR;
+typedef struct in6_addr *LPIN6_ADDR;
+
+#define NO_ERROR 0L
 
 /* Winsock's linger, not POSIX's (two ints): code that fills a struct linger
    and passes sizeof it must hand the core the 4 bytes Windows expects. The
@@ -417,5 +436,12 @@ static inline void ps_shim_fd_zero(fd_set *set)
     ps_wsapoll((ps_wsapollfd *)(1 ? (fdArray) : (WSAPOLLFD *)0), (fds), (timeout))
 
 #endif /* PORTSOCK_SHIM_MAP_CALLS */
+
+#ifndef _WIN32
+/* On Windows winsock2.h includes windows.h: code that includes only this
+   header may call Sleep, GetLastError or FormatMessageA. (windows.h includes
+   this header first; whichever comes first, both are read whole.) */
+#include "windows.h"
+#endif
 
 #endif /* PORTSOCK_WINSOCK2_SHIM_H */
