@@ -309,11 +309,10 @@ def test_glibc_fd_set_is_out_of_reach(name: str, order: str, tmp_path: os.PathLi
     compiles(flags, ORDERS[order] + "#include <stddef.h>\n" + FD_SET_CHECKS, tmp_path, extra)
 
 
-# The C++ standard headers a Winsock program includes after the shim (<functional>
-# is not among them: the shim's bind, a function-like macro, breaks std::bind's
-# declarations; see docs/porting.md).
+# The C++ standard headers a Winsock program includes after the shim.
 CXX_HEADERS = ["algorithm", "atomic", "chrono", "condition_variable", "cstdio", "cstdlib", "cstring",
-               "future", "iostream", "map", "memory", "mutex", "sstream", "string", "thread", "vector"]
+               "functional", "future", "iostream", "map", "memory", "mutex", "sstream", "string", "thread",
+               "vector"]
 
 
 def test_cxx_standard_headers_after_the_shim(tmp_path: os.PathLike[str]) -> None:
@@ -323,6 +322,58 @@ def test_cxx_standard_headers_after_the_shim(tmp_path: os.PathLike[str]) -> None
              "int main() { std::vector<int> v{3, 1, 2}; std::sort(v.begin(), v.end());\n"
              "  std::thread t([] { Sleep(1); }); t.join();\n"
              "  return std::max(v[0], 0) + std::min(0, v[2]) - 1; }\n", tmp_path)
+
+
+BIND_PROGRAM = """\
+%(before)s
+#include <winsock2.h>
+#include <ws2tcpip.h>
+%(after)s
+#include <cstdio>
+#include <cstring>
+static int add(int a, int b) { return a + b; }
+struct Server { int port; bool bind(int p) { port = p; return true; } };
+int main()
+{
+    WSADATA data;
+    if (WSAStartup(MAKEWORD(2, 2), &data) != 0)
+        return 1;
+    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    sockaddr_in a;
+    std::memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int first = bind(s, (SOCKADDR *)&a, sizeof a);
+    int again = ::bind(s, (SOCKADDR *)&a, sizeof a);
+    int err = WSAGetLastError();
+    auto one = std::bind(add, 1, std::placeholders::_1);
+    auto typed = std::bind<long>(add, 2, 3);
+    auto three = std::bind(add, 4, 5);
+    Server server;
+    server.bind(80);
+    std::printf("%%d %%d %%d %%d %%ld %%d %%d\\n", first, again, err, one(2), typed(), three(), server.port);
+    closesocket(s);
+    WSACleanup();
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("functional", ["before", "after"])
+@pytest.mark.parametrize("name", ["g++", "clang++"])
+def test_cxx_bind_is_winsocks_and_std_bind_is_std(name: str, functional: str, tmp_path: os.PathLike[str]) -> None:
+    """bind(s, name, len) is the core's (WSAEINVAL the second time, as on
+    Windows), std::bind is the library's, a method named bind is the class's;
+    <functional> read before or after the shim."""
+    flags = compiler(name)
+    include = "#include <functional>"
+    source = os.path.join(str(tmp_path), "bind.cpp")
+    with open(source, "w") as f:
+        f.write(BIND_PROGRAM % {"before": include if functional == "before" else "",
+                                "after": include if functional == "after" else ""})
+    exe = os.path.join(str(tmp_path), "bind")
+    cmd = [*flags, *WARNINGS, *SHIM, "-o", exe, source, *_core_objects(str(tmp_path), []), "-lpthread"]
+    assert native.build_and_run(cmd, exe) == "0 -1 10022 3 5 9 80\n"
 
 
 # --------------------------------------------------------------------------

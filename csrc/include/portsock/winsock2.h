@@ -437,6 +437,39 @@ static inline void ps_shim_fd_zero(fd_set *set)
 
 #endif /* PORTSOCK_SHIM_MAP_CALLS */
 
+#if defined(PORTSOCK_SHIM_MAP_CALLS) && defined(__cplusplus)
+/* C++ has std::bind. As a function-like macro of three arguments, bind breaks
+   <functional> included after this header (its declarations of std::bind
+   have two) and every std::bind call with other than three. So in C++ the
+   name bind is renamed instead, everywhere after this point, to an overload
+   with Winsock's signature: the program's bind(s, name, namelen) and
+   ::bind(...) call the core, and std::bind, declared by a <functional> read
+   afterwards, is renamed with it and still found as std::bind. If
+   <functional> came first, std::bind keeps its name and std gets a
+   forwarder of the new one. As on Windows, `using namespace std;` makes an
+   unqualified bind(s, ...) std::bind's (a template taking anything). */
+#undef bind
+static inline int ps_shim_bind(SOCKET s, const struct sockaddr *name, int namelen)
+{
+    return ps_bind((ps_socket)s, name, namelen);
+}
+#if defined(_GLIBCXX_FUNCTIONAL) || defined(_LIBCPP_FUNCTIONAL)
+namespace std {
+template <class... A>
+inline auto ps_shim_bind(A &&...a) -> decltype(::std::bind(::std::forward<A>(a)...))
+{
+    return ::std::bind(::std::forward<A>(a)...);
+}
+template <class R, class... A>
+inline auto ps_shim_bind(A &&...a) -> decltype(::std::bind<R>(::std::forward<A>(a)...))
+{
+    return ::std::bind<R>(::std::forward<A>(a)...);
+}
+} /* namespace std */
+#endif
+#define bind ps_shim_bind
+#endif
+
 #ifndef _WIN32
 /* On Windows winsock2.h includes windows.h: code that includes only this
    header may call Sleep, GetLastError or FormatMessageA. (windows.h includes
