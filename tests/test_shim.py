@@ -468,3 +468,23 @@ def test_the_same_program_under_wine_prints_the_same(tmp_path: os.PathLike[str])
 
 def _code(line: str) -> int:
     return int(line.split("(")[1].split(")")[0]) if line.startswith("FormatMessageA(") else -1
+
+
+# --------------------------------------------------------------------------
+# docs/porting.md, part 9
+
+def test_porting_md_part_9_program_prints_what_it_says(tmp_path: os.PathLike[str]) -> None:
+    import re
+
+    with open(os.path.join(native.ROOT, "docs", "porting.md")) as f:
+        text = f.read()
+    part = text[text.index("## 9. Compiling existing Winsock code unchanged"):]
+    block = re.findall(r"```c\n(.*?)```", part, re.S)[0]
+    expected = re.findall(r"```\n\n((?:    .*\n)+)", part)[0]
+    source = os.path.join(str(tmp_path), "part9.c")
+    with open(source, "w") as f:
+        f.write(block)
+    exe = os.path.join(str(tmp_path), "part9")
+    cmd = [*compiler("gcc"), *WARNINGS, "-Wno-unknown-pragmas", *SHIM, "-o", exe, source, *native.CORE_POSIX,
+           "-lpthread"]
+    assert native.build_and_run(cmd, exe) == "".join(line[4:] + "\n" for line in expected.splitlines())

@@ -26,15 +26,40 @@
  *      On Windows (gcc/clang) the shims forward to the real headers with
  *      #include_next, so this works there too, and -DPORTSOCK_USE_CORE runs
  *      the program on the core's Windows backend instead of ws2_32.
+ *      Every spelling Windows code uses works: <WinSock2.h>, <Winsock2.h>,
+ *      <WS2tcpip.h>, <Windows.h>, <winsock.h>, <MSWSock.h>, ... The lowercase
+ *      files are the shim; the other spellings are generated next to them by
+ *      tools/shim_aliases.py (one list), which building portsock and the test
+ *      helpers run. They are never committed: where the filesystem folds case
+ *      (macOS, Windows) WinSock2.h and winsock2.h are one file, so a
+ *      repository holding both cannot be checked out there, and there the
+ *      lowercase file already answers to every spelling (the tool writes
+ *      nothing). On Linux, run `python tools/shim_aliases.py` once in a
+ *      checkout that was not built.
  *
  * Limits on POSIX:
  *   - Include it before any system header: under -std=c11 glibc hides
  *     getaddrinfo and struct addrinfo unless a feature macro is set first, and
  *     this header sets _DEFAULT_SOURCE only if it comes first. Otherwise build
  *     with -D_DEFAULT_SOURCE (or -std=gnu11).
+ *   - struct in_addr is Windows' (S_un.S_un_b.s_b1..s_b4, S_un.S_un_w.s_w1/
+ *     s_w2, S_un.S_addr; s_addr, s_net, s_host, s_lh, s_impno, s_imp are
+ *     macros for them), in sockaddr_in and every system struct that embeds
+ *     it, provided no system header that defines it (<netinet/in.h>,
+ *     <netdb.h>, <arpa/inet.h>) was included before this one; otherwise it
+ *     stays the system's: s_addr works, S_un does not.
  *   - The calls are function-like macros, so struct members or variables with
  *     the same names are left alone, but a call's address (&send) is not the
- *     core function; use the ps_* name for that.
+ *     core function; use the ps_* name for that. A method call of the same
+ *     name and another argument count (obj.send(buf)) does not compile. In
+ *     C++, bind is an overload instead (std::bind must keep working; see
+ *     below).
+ *   - Windows' base types (portsock_wintypes.h) have Win64's sizes: DWORD,
+ *     LONG and ULONG are 32 bits, so printf("%lu", dword) warns; u_long is
+ *     the system's unsigned long (8 bytes). WCHAR is wchar_t (4 bytes).
+ *   - As on Windows, this header includes windows.h: the shim's subset of
+ *     the Windows API (Sleep, GetLastError, FormatMessageA, CreateThread, ...;
+ *     windows.h lists it and its limits).
  *   - struct linger is Winsock's (two u_short fields, 4 bytes): `linger` is a
  *     macro for ps_linger, and the core accepts that layout for SO_LINGER.
  *   - fd_set, FD_SETSIZE (64 unless the program defines it first), FD_SET,
