@@ -113,3 +113,23 @@ ffibuilder.set_source(
 
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)
+
+
+# The shim's other header spellings (WinSock2.h, Ws2tcpip.h, ...), written next
+# to its lowercase headers at build time and never committed: tools/shim_aliases.py
+# says why. A tree without the tool (or read-only) builds all the same.
+def _write_shim_aliases():
+    tool = os.path.join(HERE, "tools", "shim_aliases.py")
+    if not os.path.exists(tool):
+        return
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("shim_aliases", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        module.generate()
+    except OSError:
+        pass
+
+
+_write_shim_aliases()

@@ -328,7 +328,7 @@ const char *ps_errno_name_from_wsa(int code);
 
 /* --- the Winsock 2 calls: WSASocket, WSASend, WSARecv, WSAIoctl, ... -------
    Each is the call of the same name without overlapped I/O, which portsock
-   does not have (docs/porting.md, section 9):
+   does not have (docs/porting.md, section 10):
 
    - A non-NULL overlapped or completion routine is refused before anything
      else is looked at, on every backend and before WSAStartup too: the call

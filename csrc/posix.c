@@ -11,7 +11,7 @@
  *         n = the system call;            (MSG_DONTWAIT when it must not sleep)
  *         if it worked: return n;
  *         code = io_failed(...);          EINTR: retry, or stop for a signal;
- *         if (code == 0) continue;        EAGAIN: wait_ready, then retry
+ *         if (code == 0) continue;        EAGAIN: ps_wait_ready, then retry
  *         return -code;
  *     }
  *
@@ -33,13 +33,13 @@ _Thread_local int ps_thread_last_error;
 int ps_last_error(void) { return ps_thread_last_error; }
 void ps_set_last_error(int code) { ps_thread_last_error = code; }
 
-int fail(int code)
+int ps_fail(int code)
 {
     ps_thread_last_error = code;
     return PS_SOCKET_ERROR;
 }
 
-int ok(int ret)
+int ps_ok(int ret)
 {
     ps_thread_last_error = 0;
     return ret;
@@ -88,7 +88,7 @@ static int ws_startup(uint16_t version, ps_wsadata *data)
 static int ws_cleanup(void)
 {
     int code = ps_count_cleanup();
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -213,9 +213,9 @@ static int ws_closesocket(ps_socket s)
 {
     int code;
     if (!ps_started())
-        return fail(PS_WSANOTINITIALISED);
+        return ps_fail(PS_WSANOTINITIALISED);
     code = ps_close_handle(s);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -223,7 +223,7 @@ static int ws_closesocket(ps_socket s)
 
 /* Whether the socket has a peer; a non-blocking connect that has since
    completed is noticed here. */
-int is_connected(struct slot *sl)
+int ps_is_connected(struct slot *sl)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -303,7 +303,7 @@ static int attempt_failed(struct attempt *a, struct slot *sl, int err, enum read
            when its fd was made non-blocking behind the core's back: either
            way, wait, and make the next attempts without sleeping. */
         a->dontwait = MSG_DONTWAIT;
-        return wait_ready(sl, what, a->deadline);
+        return ps_wait_ready(sl, what, a->deadline);
     }
     /* A failure after closesocket in another thread is what its wake-up did
        to the call (posix_wait.c). */
@@ -323,10 +323,10 @@ static int ws_bind(ps_socket s, const void *name, int namelen)
         return PS_SOCKET_ERROR;
     if (name == NULL || namelen < (int)sizeof(struct sockaddr_in)) {
         ps_release(sl);
-        return fail(PS_WSAEFAULT);
+        return ps_fail(PS_WSAEFAULT);
     }
     ret = bind(sl->fd, (const struct sockaddr *)name, (socklen_t)namelen);
-    ret = ret == 0 ? ok(0) : fail(errno == EAFNOSUPPORT ? PS_WSAEFAULT : ps_wsa_from_errno(errno));
+    ret = ret == 0 ? ps_ok(0) : ps_fail(errno == EAFNOSUPPORT ? PS_WSAEFAULT : ps_wsa_from_errno(errno));
     ps_release(sl);
     return ret;
 }
@@ -341,7 +341,7 @@ static int name_is_bound(const struct sockaddr_storage *ss)
     return 0;
 }
 
-int is_bound(int fd)
+int ps_is_bound(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -357,17 +357,17 @@ static int ws_listen(ps_socket s, int backlog)
     int ret;
     if (!sl)
         return PS_SOCKET_ERROR;
-    if (is_connected(sl))
-        ret = fail(PS_WSAEISCONN);
+    if (ps_is_connected(sl))
+        ret = ps_fail(PS_WSAEISCONN);
     else if (sl->type != SOCK_STREAM)
-        ret = fail(PS_WSAEOPNOTSUPP);
-    else if (!is_bound(sl->fd))
-        ret = fail(PS_WSAEINVAL);   /* POSIX would bind an ephemeral port */
+        ret = ps_fail(PS_WSAEOPNOTSUPP);
+    else if (!ps_is_bound(sl->fd))
+        ret = ps_fail(PS_WSAEINVAL);   /* POSIX would bind an ephemeral port */
     else if (listen(sl->fd, backlog < 0 ? 0 : backlog) != 0)
-        ret = fail(ps_wsa_from_errno(errno));
+        ret = ps_fail(ps_wsa_from_errno(errno));
     else {
         set_flag(sl, F_LISTENING);
-        ret = ok(0);
+        ret = ps_ok(0);
     }
     ps_release(sl);
     return ret;
@@ -402,7 +402,7 @@ static ps_socket ws_accept(ps_socket s, void *addr, int *addrlen)
         /* accept takes no MSG_DONTWAIT: where it must not sleep in the
            kernel, where no shutdown could wake it, it looks first. */
         if (ps_waits_in_slices(sl)) {
-            code = wait_ready(sl, READY_READ, nonblocking ? ps_now_ms() : PS_NO_DEADLINE);
+            code = ps_wait_ready(sl, READY_READ, nonblocking ? ps_now_ms() : PS_NO_DEADLINE);
             if (code != 0) {
                 code = code == PS_WSAETIMEDOUT ? PS_WSAEWOULDBLOCK : code;
                 break;
@@ -447,7 +447,7 @@ static int finish_connect(struct slot *sl, deadline_t deadline)
     int err = 0, code;
     short revents = 0;
     socklen_t len = sizeof err;
-    code = wait_ready_events(sl, READY_CONNECT, deadline, &revents);
+    code = ps_wait_ready_events(sl, READY_CONNECT, deadline, &revents);
     if (code == PS_WSAEINTR && !ps_closing(sl))
         return code;
     clear_flag(sl, F_CONNECTING);
@@ -508,7 +508,7 @@ static int connect_slot(struct slot *sl, const void *name, int namelen, deadline
         return PS_WSAEFAULT;
     if (has_flag(sl, F_LISTENING))
         return PS_WSAEINVAL;
-    if (sl->type == SOCK_STREAM && is_connected(sl))
+    if (sl->type == SOCK_STREAM && ps_is_connected(sl))
         return PS_WSAEISCONN;
     /* The one call a closesocket's shutdown cannot stop before it starts: a
        connect begun after it would run afresh. So the connect counts itself
@@ -532,7 +532,7 @@ static int ws_connect(ps_socket s, const void *name, int namelen)
         return PS_SOCKET_ERROR;
     code = connect_slot(sl, name, namelen, PS_NO_DEADLINE);
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 static int ws_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
@@ -547,15 +547,15 @@ static int ws_connect_timeout(ps_socket s, const void *name, int namelen, int ti
             clear_flag(sl, F_NONBLOCK);
     }
     if (code == 0)
-        code = connect_slot(sl, name, namelen, deadline_after(timeout_ms));
+        code = connect_slot(sl, name, namelen, ps_deadline_after(timeout_ms));
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Sending and receiving                                                     */
 
-int check_send(struct slot *sl, const void *buf, int len)
+int ps_check_send(struct slot *sl, const void *buf, int len)
 {
     if (len < 0 || (buf == NULL && len > 0))
         return PS_WSAEFAULT;
@@ -583,7 +583,7 @@ static void iov_advance(struct iovec **iov, int *iovcnt, size_t n)
     }
 }
 
-size_t iov_total(const struct iovec *iov, int iovcnt)
+size_t ps_iov_total(const struct iovec *iov, int iovcnt)
 {
     size_t total = 0;
     int i;
@@ -602,10 +602,10 @@ static int iov_batch(int iovcnt)
    unless the socket is non-blocking). Returns 0 or the Winsock code of what
    stopped it; *sent counts the bytes that went out either way. One buffer
    goes out with send or sendto, several with sendmsg (WSASend's gather). */
-int send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+int ps_send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
              const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline, size_t *sent)
 {
-    size_t done = 0, len = iov_total(iov, iovcnt);
+    size_t done = 0, len = ps_iov_total(iov, iovcnt);
     int code = 0;
     struct attempt a;
     attempt_begin(&a, sl, atomic_load_explicit(&sl->sndtimeo, memory_order_relaxed), caller_deadline);
@@ -649,7 +649,7 @@ int send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
     return code;
 }
 
-/* send_iov of one buffer. */
+/* ps_send_iov of one buffer. */
 static int send_some(struct slot *sl, const void *buf, size_t len, int flags,
                      const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline,
                      size_t *sent)
@@ -657,15 +657,15 @@ static int send_some(struct slot *sl, const void *buf, size_t len, int flags,
     struct iovec one;
     one.iov_base = (void *)buf;
     one.iov_len = len;
-    return send_iov(sl, &one, 1, flags, to, tolen, caller_deadline, sent);
+    return ps_send_iov(sl, &one, 1, flags, to, tolen, caller_deadline, sent);
 }
 
-int valid_send_flags(int flags)
+int ps_valid_send_flags(int flags)
 {
     return (flags & ~(MSG_OOB | MSG_DONTROUTE)) == 0;
 }
 
-int valid_recv_flags(int flags)
+int ps_valid_recv_flags(int flags)
 {
     return (flags & ~(MSG_OOB | MSG_PEEK | MSG_WAITALL)) == 0;
 }
@@ -677,19 +677,19 @@ static int ws_send(ps_socket s, const void *buf, int len, int flags)
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
-    code = check_send(sl, buf, len);
-    if (code == 0 && !valid_send_flags(flags))
+    code = ps_check_send(sl, buf, len);
+    if (code == 0 && !ps_valid_send_flags(flags))
         code = PS_WSAEOPNOTSUPP;
-    if (code == 0 && sl->type == SOCK_STREAM && !is_connected(sl))
+    if (code == 0 && sl->type == SOCK_STREAM && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
     if (code != 0) {
         ps_release(sl);
-        return fail(code);
+        return ps_fail(code);
     }
     code = send_some(sl, buf, (size_t)len, flags, NULL, 0, PS_NO_DEADLINE, &sent);
     ps_release(sl);
     /* Bytes that went out are reported, never lost in an error. */
-    return sent > 0 || code == 0 ? ok((int)sent) : fail(code);
+    return sent > 0 || code == 0 ? ps_ok((int)sent) : ps_fail(code);
 }
 
 static int ws_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
@@ -699,29 +699,29 @@ static int ws_sendto(ps_socket s, const void *buf, int len, int flags, const voi
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
-    code = check_send(sl, buf, len);
-    if (code == 0 && !valid_send_flags(flags))
+    code = ps_check_send(sl, buf, len);
+    if (code == 0 && !ps_valid_send_flags(flags))
         code = PS_WSAEOPNOTSUPP;
     if (code == 0 && to != NULL && tolen < (int)sizeof(struct sockaddr_in))
         code = PS_WSAEFAULT;
     if (code != 0) {
         ps_release(sl);
-        return fail(code);
+        return ps_fail(code);
     }
     /* On a connected TCP socket Winsock ignores the address, as send would. */
     if (sl->type == SOCK_STREAM)
         to = NULL;
-    if (to == NULL && sl->type == SOCK_STREAM && !is_connected(sl)) {
+    if (to == NULL && sl->type == SOCK_STREAM && !ps_is_connected(sl)) {
         ps_release(sl);
-        return fail(PS_WSAENOTCONN);
+        return ps_fail(PS_WSAENOTCONN);
     }
     code = send_some(sl, buf, (size_t)len, flags, (const struct sockaddr *)to, (socklen_t)tolen,
                      PS_NO_DEADLINE, &sent);
     ps_release(sl);
-    return sent > 0 || code == 0 ? ok((int)sent) : fail(code);
+    return sent > 0 || code == 0 ? ps_ok((int)sent) : ps_fail(code);
 }
 
-int check_recv(struct slot *sl, const void *buf, int len)
+int ps_check_recv(struct slot *sl, const void *buf, int len)
 {
     if (len < 0 || (buf == NULL && len > 0))
         return PS_WSAEFAULT;
@@ -762,10 +762,10 @@ static ssize_t recv_vector(int fd, struct iovec *iov, int iovcnt, int flags,
    is handled as for any other wait). Returns bytes (0 at the peer's FIN), or
    -code. One stream buffer is read with recv or recvfrom, several with
    recvmsg (WSARecv's scatter); a datagram always with recvmsg. */
-ssize_t recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+ssize_t ps_recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
                  struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline)
 {
-    size_t done = 0, len = iov_total(iov, iovcnt);
+    size_t done = 0, len = ps_iov_total(iov, iovcnt);
     int waitall = (flags & MSG_WAITALL) != 0;
     struct attempt a;
     attempt_begin(&a, sl, atomic_load_explicit(&sl->rcvtimeo, memory_order_relaxed), caller_deadline);
@@ -807,14 +807,14 @@ ssize_t recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
     }
 }
 
-/* recv_iov of one buffer. */
+/* ps_recv_iov of one buffer. */
 static ssize_t recv_some(struct slot *sl, void *buf, size_t len, int flags,
                          struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline)
 {
     struct iovec one;
     one.iov_base = buf;
     one.iov_len = len;
-    return recv_iov(sl, &one, 1, flags, from, fromlen, caller_deadline);
+    return ps_recv_iov(sl, &one, 1, flags, from, fromlen, caller_deadline);
 }
 
 static int ws_recv(ps_socket s, void *buf, int len, int flags)
@@ -824,18 +824,18 @@ static int ws_recv(ps_socket s, void *buf, int len, int flags)
     int code;
     if (!sl)
         return PS_SOCKET_ERROR;
-    code = check_recv(sl, buf, len);
-    if (code == 0 && !valid_recv_flags(flags))
+    code = ps_check_recv(sl, buf, len);
+    if (code == 0 && !ps_valid_recv_flags(flags))
         code = PS_WSAEOPNOTSUPP;
-    if (code == 0 && sl->type == SOCK_STREAM && !is_connected(sl))
+    if (code == 0 && sl->type == SOCK_STREAM && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
     if (code != 0) {
         ps_release(sl);
-        return fail(code);
+        return ps_fail(code);
     }
     n = recv_some(sl, buf, (size_t)len, flags, NULL, NULL, PS_NO_DEADLINE);
     ps_release(sl);
-    return n >= 0 ? ok((int)n) : fail((int)-n);
+    return n >= 0 ? ps_ok((int)n) : ps_fail((int)-n);
 }
 
 static int ws_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
@@ -848,30 +848,30 @@ static int ws_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, i
     if (!sl)
         return PS_SOCKET_ERROR;
     /* A datagram socket shut for receiving fails here with WSAESHUTDOWN, as on
-       Windows, bound or not (check_recv comes before the bound check). */
-    code = check_recv(sl, buf, len);
-    if (code == 0 && !valid_recv_flags(flags))
+       Windows, bound or not (ps_check_recv comes before the bound check). */
+    code = ps_check_recv(sl, buf, len);
+    if (code == 0 && !ps_valid_recv_flags(flags))
         code = PS_WSAEOPNOTSUPP;
     if (code == 0 && from != NULL && (fromlen == NULL || *fromlen < (int)sizeof(struct sockaddr_in)))
         code = PS_WSAEFAULT;
-    if (code == 0 && sl->type == SOCK_STREAM && !is_connected(sl))
+    if (code == 0 && sl->type == SOCK_STREAM && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
-    if (code == 0 && sl->type == SOCK_DGRAM && !is_bound(sl->fd))
+    if (code == 0 && sl->type == SOCK_DGRAM && !ps_is_bound(sl->fd))
         code = PS_WSAEINVAL;
     if (code != 0) {
         ps_release(sl);
-        return fail(code);
+        return ps_fail(code);
     }
     n = recv_some(sl, buf, (size_t)len, flags, (struct sockaddr *)&ss, &sslen, PS_NO_DEADLINE);
     ps_release(sl);
     if (n < 0)
-        return fail((int)-n);
+        return ps_fail((int)-n);
     if (from != NULL) {
         int copy = (int)sslen < *fromlen ? (int)sslen : *fromlen;
         memcpy(from, &ss, (size_t)copy);
         *fromlen = (int)sslen;
     }
-    return ok((int)n);
+    return ps_ok((int)n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -885,7 +885,7 @@ static int ws_shutdown(ps_socket s, int how)
         return PS_SOCKET_ERROR;
     if (how != PS_SD_RECEIVE && how != PS_SD_SEND && how != PS_SD_BOTH)
         code = PS_WSAEINVAL;
-    else if (sl->type == SOCK_STREAM && (has_flag(sl, F_LISTENING) || !is_connected(sl)))
+    else if (sl->type == SOCK_STREAM && (has_flag(sl, F_LISTENING) || !ps_is_connected(sl)))
         code = PS_WSAENOTCONN;   /* POSIX accepts a listener: Windows does not */
     else if (sl->type == SOCK_STREAM && how != PS_SD_RECEIVE &&
              shutdown(sl->fd, SHUT_WR) != 0 && errno != ENOTCONN)
@@ -902,7 +902,7 @@ static int ws_shutdown(ps_socket s, int how)
             set_flag(sl, F_SHUT_SEND);
     }
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1011,7 +1011,7 @@ static int ws_setsockopt(ps_socket s, int level, int optname, const void *optval
             code = errno == EINVAL || errno == ENOPROTOOPT ? PS_WSAENOPROTOOPT : ps_wsa_from_errno(errno);
     }
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* SO_ERROR: Winsock reports the code and, unlike POSIX, keeps it. */
@@ -1072,7 +1072,7 @@ static int ws_getsockopt(ps_socket s, int level, int optname, void *optval, int 
             *optlen = (int)len;
     }
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 static int ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
@@ -1106,7 +1106,7 @@ static int ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
     } else
         code = PS_WSAEOPNOTSUPP;   /* Winsock's answer to an unknown command */
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 static int name_call(ps_socket s, void *name, int *namelen, int peer)
@@ -1131,7 +1131,7 @@ static int name_call(ps_socket s, void *name, int *namelen, int peer)
         *namelen = (int)len;
     }
     ps_release(sl);
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1183,19 +1183,19 @@ void ps_freeaddrinfo(struct addrinfo *res)
 static int ws_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_ms, size_t *sent)
 {
     struct slot *sl = ps_acquire(s);
-    deadline_t deadline = deadline_after(timeout_ms);
+    deadline_t deadline = ps_deadline_after(timeout_ms);
     size_t done = 0;
     int code;
     if (sent)
         *sent = 0;
     if (!sl)
         return PS_SOCKET_ERROR;
-    code = check_send(sl, buf, 0);
+    code = ps_check_send(sl, buf, 0);
     if (code == 0 && buf == NULL && len > 0)
         code = PS_WSAEFAULT;
-    if (code == 0 && !valid_send_flags(flags))
+    if (code == 0 && !ps_valid_send_flags(flags))
         code = PS_WSAEOPNOTSUPP;
-    if (code == 0 && !is_connected(sl))
+    if (code == 0 && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
     if (code == 0 && len > 0)
         code = send_some(sl, buf, len, flags, NULL, 0, deadline, &done);
@@ -1204,7 +1204,7 @@ static int ws_sendall(ps_socket s, const void *buf, size_t len, int flags, int t
     ps_release(sl);
     if (sent)
         *sent = done;
-    return code ? fail(code) : ok(0);
+    return code ? ps_fail(code) : ps_ok(0);
 }
 
 /* Receives into buf until the peer's FIN: 0 at the FIN, 1 when buf is full,
@@ -1218,8 +1218,8 @@ static int drain_to(struct slot *sl, void *buf, size_t cap, size_t *received, de
     int discard = buf == NULL && cap == 0;
     char *scratch = discard ? malloc(SCRATCH) : NULL;
     size_t got = 0;
-    int code = discard && scratch == NULL ? PS_WSAENOBUFS : check_recv(sl, discard ? scratch : buf, 0);
-    if (code == 0 && !is_connected(sl))
+    int code = discard && scratch == NULL ? PS_WSAENOBUFS : ps_check_recv(sl, discard ? scratch : buf, 0);
+    if (code == 0 && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
     while (code == 0) {
         ssize_t n;
@@ -1252,18 +1252,18 @@ static int ws_drain(ps_socket s, void *buf, size_t cap, size_t *received, int ti
         return PS_SOCKET_ERROR;
     if (buf == NULL && cap > 0) {
         ps_release(sl);
-        return fail(PS_WSAEFAULT);
+        return ps_fail(PS_WSAEFAULT);
     }
-    ret = drain_to(sl, buf, cap, &got, deadline_after(timeout_ms));
+    ret = drain_to(sl, buf, cap, &got, ps_deadline_after(timeout_ms));
     ps_release(sl);
     if (received)
         *received = got;
-    return ret < 0 ? fail(-ret) : ok(ret);
+    return ret < 0 ? ps_fail(-ret) : ps_ok(ret);
 }
 
 static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
-    deadline_t deadline = deadline_after(timeout_ms);
+    deadline_t deadline = ps_deadline_after(timeout_ms);
     struct slot *sl = ps_acquire(s);
     size_t got = 0;
     int ret = 0, stopped_by_signal;
@@ -1273,7 +1273,7 @@ static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, i
         return PS_SOCKET_ERROR;
     if (buf == NULL && cap > 0)
         ret = -PS_WSAEFAULT;
-    else if (!is_connected(sl))
+    else if (!ps_is_connected(sl))
         ret = -PS_WSAENOTCONN;
     else if (!has_flag(sl, F_SHUT_SEND)) {
         if (shutdown(sl->fd, SHUT_WR) != 0 && errno != ENOTCONN)
@@ -1290,10 +1290,10 @@ static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, i
     if (received)
         *received = got;
     if (ret == 1)
-        return ok(1);
+        return ps_ok(1);
     if (!stopped_by_signal)
         ws_closesocket(s);
-    return ret < 0 ? fail(-ret) : ok(0);
+    return ret < 0 ? ps_fail(-ret) : ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -115,13 +115,13 @@ enum ready_for { READY_READ, READY_WRITE, READY_CONNECT };
 
 int64_t ps_now_ms(void);
 /* PS_NO_DEADLINE for timeout_ms < 0, else now + timeout_ms. */
-deadline_t deadline_after(int64_t timeout_ms);
+deadline_t ps_deadline_after(int64_t timeout_ms);
 /* Waits until the socket is ready, the deadline passes (WSAETIMEDOUT) or the
    socket is closed by another thread (WSAEINTR); a signal is dealt with as
    ps_signal_stops says. Returns 0 when ready, else the Winsock code. */
-int wait_ready(struct slot *sl, enum ready_for what, deadline_t deadline);
+int ps_wait_ready(struct slot *sl, enum ready_for what, deadline_t deadline);
 /* wait_ready, also giving what poll() saw on the fd. */
-int wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline, short *revents);
+int ps_wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline, short *revents);
 /* After a system call failed with EINTR: 0 to retry it, or WSAEINTR when the
    call must end (the socket is closing, or the signal hook asked to stop). */
 int ps_after_eintr(struct slot *sl);
@@ -148,25 +148,25 @@ void ps_wake_blocked(struct slot *sl);
 
 struct iovec;
 /* A call's end: PS_SOCKET_ERROR with code as the last error; ret with 0. */
-int fail(int code);
-int ok(int ret);
+int ps_fail(int code);
+int ps_ok(int ret);
 /* 0, or the Winsock code that stops any send (recv) on sl before the system
    call; buf and len as send's (recv's). */
-int check_send(struct slot *sl, const void *buf, int len);
-int check_recv(struct slot *sl, const void *buf, int len);
-int valid_send_flags(int flags);
-int valid_recv_flags(int flags);
+int ps_check_send(struct slot *sl, const void *buf, int len);
+int ps_check_recv(struct slot *sl, const void *buf, int len);
+int ps_valid_send_flags(int flags);
+int ps_valid_recv_flags(int flags);
 /* Whether the socket has a peer (a non-blocking connect that has since
    completed is noticed here); whether its fd has a local name. */
-int is_connected(struct slot *sl);
-int is_bound(int fd);
-size_t iov_total(const struct iovec *iov, int iovcnt);
+int ps_is_connected(struct slot *sl);
+int ps_is_bound(int fd);
+size_t ps_iov_total(const struct iovec *iov, int iovcnt);
 /* send's and recv's loops, on iovcnt buffers (the caller's own copy of the
    iovecs, which they advance). send_iov: 0 or the Winsock code, *sent the
    bytes that went out either way; recv_iov: bytes (0 at the FIN) or -code. */
-int send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+int ps_send_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
              const struct sockaddr *to, socklen_t tolen, deadline_t caller_deadline, size_t *sent);
-ssize_t recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
+ssize_t ps_recv_iov(struct slot *sl, struct iovec *iov, int iovcnt, int flags,
                  struct sockaddr *from, socklen_t *fromlen, deadline_t caller_deadline);
 
 #endif /* PORTSOCK_POSIX_INTERNAL_H */

@@ -193,10 +193,10 @@ static deadline_t select_deadline(const ps_timeval *tv)
     if (tv == NULL)
         return PS_NO_DEADLINE;
     if (tv->tv_sec > longest / 1000 || tv->tv_usec > longest)
-        return deadline_after(longest);
+        return ps_deadline_after(longest);
     ms = (int64_t)tv->tv_sec * 1000 + (tv->tv_usec < 0 ? -((-(int64_t)tv->tv_usec) / 1000)
                                                         : ((int64_t)tv->tv_usec + 999) / 1000);
-    return deadline_after(ms < 0 ? 0 : ms);
+    return ps_deadline_after(ms < 0 ? 0 : ms);
 }
 
 /* Keeps a set's ready handles, each once, in place; returns how many. */
@@ -236,14 +236,14 @@ static int ws_select(ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptf
     sets[1] = writefds;
     sets[2] = exceptfds;
     if (!ps_started())
-        return fail(PS_WSANOTINITIALISED);
+        return ps_fail(PS_WSANOTINITIALISED);
     for (s = 0; s < 3; s++)
         if (sets[s] != NULL)
             n += sets[s]->fd_count;
     if (n == 0)
-        return fail(PS_WSAEINVAL);   /* no socket at all: select is no sleep */
+        return ps_fail(PS_WSAEINVAL);   /* no socket at all: select is no sleep */
     if ((code = entries_new(n, &e, &pfd)) != 0)
-        return fail(code);
+        return ps_fail(code);
     for (s = 0; s < 3 && code == 0; s++) {
         const ps_socket *handles = sets[s] != NULL ? sets[s]->fd_array : NULL;
         for (i = 0; sets[s] != NULL && i < sets[s]->fd_count && code == 0; i++, k++) {
@@ -266,7 +266,7 @@ static int ws_select(ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptf
         code = PS_WSAENOTSOCK;   /* a closed socket that no set reports */
     entries_free(e, pfd, n);
     if (code != 0)
-        return fail(code);
+        return ps_fail(code);
     ps_thread_last_error = 0;
     return (int)(total > INT_MAX ? INT_MAX : total);
 }
@@ -323,16 +323,16 @@ static int ws_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
     int code, count = 0;
 
     if (!ps_started())
-        return fail(PS_WSANOTINITIALISED);
+        return ps_fail(PS_WSANOTINITIALISED);
     if (nfds == 0)
-        return fail(PS_WSAEINVAL);
+        return ps_fail(PS_WSAEINVAL);
     if (fds == NULL)
-        return fail(PS_WSAEFAULT);
+        return ps_fail(PS_WSAEFAULT);
     for (i = 0; i < n; i++)
         if (!ignored(fds[i].fd) && (fds[i].events & ~POLL_EVENTS) != 0)
-            return fail(PS_WSAEINVAL);   /* an event the provider does not know */
+            return ps_fail(PS_WSAEINVAL);   /* an event the provider does not know */
     if ((code = entries_new(n, &e, &pfd)) != 0)
-        return fail(code);
+        return ps_fail(code);
     for (i = 0; i < n; i++) {
         short ev = fds[i].events;
         if (ignored(fds[i].fd)) {
@@ -354,7 +354,7 @@ static int ws_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
     if (valid == 0)
         code = invalid > 0 ? PS_WSAENOTSOCK : PS_WSAEINVAL;   /* no socket to wait on */
     else
-        code = wait_any(e, pfd, n, deadline_after(timeout_ms));
+        code = wait_any(e, pfd, n, ps_deadline_after(timeout_ms));
     for (i = 0; i < n && code == 0; i++)
         if (e[i].sl != NULL) {
             fds[i].revents = revents_of(e[i].ready, fds[i].events);
@@ -362,7 +362,7 @@ static int ws_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
         }
     entries_free(e, pfd, n);
     if (code != 0)
-        return fail(code);
+        return ps_fail(code);
     ps_thread_last_error = 0;
     return count;
 }

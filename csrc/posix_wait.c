@@ -42,7 +42,7 @@ int64_t ps_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-deadline_t deadline_after(int64_t timeout_ms)
+deadline_t ps_deadline_after(int64_t timeout_ms)
 {
     return timeout_ms < 0 ? PS_NO_DEADLINE : ps_now_ms() + timeout_ms;
 }
@@ -83,7 +83,7 @@ int ps_waits_in_slices(struct slot *sl)
 #endif
 }
 
-int wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline, short *revents)
+int ps_wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline, short *revents)
 {
     struct pollfd pfd;
     int sliced = ps_waits_in_slices(sl);
@@ -117,9 +117,9 @@ int wait_ready_events(struct slot *sl, enum ready_for what, deadline_t deadline,
     }
 }
 
-int wait_ready(struct slot *sl, enum ready_for what, deadline_t deadline)
+int ps_wait_ready(struct slot *sl, enum ready_for what, deadline_t deadline)
 {
-    return wait_ready_events(sl, what, deadline, NULL);
+    return ps_wait_ready_events(sl, what, deadline, NULL);
 }
 
 void ps_wake_blocked(struct slot *sl)

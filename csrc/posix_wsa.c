@@ -5,7 +5,7 @@
  * Without overlapped I/O each is a Winsock 1 call with more arguments, and is
  * built on that call: WSASend and WSARecv are send and recv over several
  * buffers, through the same checks and the same I/O loops of posix.c
- * (send_iov, recv_iov: blocking, SO_SNDTIMEO/SO_RCVTIMEO, closesocket from
+ * (ps_send_iov, ps_recv_iov: blocking, SO_SNDTIMEO/SO_RCVTIMEO, closesocket from
  * another thread, signals), with sendmsg and recvmsg for the buffers; the
  * disconnects are shutdown; WSAIoctl's FIONBIO and FIONREAD are ioctlsocket.
  * What is WSA's own is judged here: the WSABUF array, the out-parameters,
@@ -14,7 +14,7 @@
  *
  * The rules, with their sources (Wine 8.0's ws2_32, whose conformance tests
  * pass on Windows, and Microsoft's documentation), are in docs/porting.md,
- * section 9, and pinned by tests/test_wsa_calls.py and the wsa_* scenarios.
+ * section 10, and pinned by tests/test_wsa_calls.py and the wsa_* scenarios.
  */
 #include "posix_internal.h"
 
@@ -106,7 +106,7 @@ static int gather_datagram(struct buffers *b, char **copy)
     *copy = NULL;
     if (b->count <= IOV_MAX)
         return 0;
-    total = iov_total(b->iov, b->count);
+    total = ps_iov_total(b->iov, b->count);
     *copy = malloc(total ? total : 1);
     if (*copy == NULL)
         return PS_WSAENOBUFS;
@@ -141,7 +141,7 @@ static struct slot *begin_io(ps_socket s, const void *overlapped, ps_wsa_complet
     b->iov = b->local;
     b->count = 0;
     if (overlapped != NULL || completion != NULL) {
-        fail(PS_WSAEOPNOTSUPP);
+        ps_fail(PS_WSAEOPNOTSUPP);
         return NULL;
     }
     return ps_acquire(s);
@@ -165,20 +165,20 @@ static int wsa_send(ps_socket s, const ps_wsabuf *wsabufs, uint32_t count, uint3
     /* Without overlapped I/O the count is where the result goes (Wine 8.0). */
     code = sent == NULL ? PS_WSAEFAULT : buffers_from(&b, wsabufs, count);
     if (code == 0)
-        code = check_send(sl, NULL, 0);
-    if (code == 0 && !valid_send_flags((int)flags))
+        code = ps_check_send(sl, NULL, 0);
+    if (code == 0 && !ps_valid_send_flags((int)flags))
         code = PS_WSAEOPNOTSUPP;
     if (code == 0 && with_to && to != NULL && tolen < (int)sizeof(struct sockaddr_in))
         code = PS_WSAEFAULT;
     /* On a connected TCP socket Winsock ignores the address, as sendto does. */
     if (sl->type == SOCK_STREAM)
         to = NULL;
-    if (code == 0 && to == NULL && sl->type == SOCK_STREAM && !is_connected(sl))
+    if (code == 0 && to == NULL && sl->type == SOCK_STREAM && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
     if (code == 0 && sl->type != SOCK_STREAM)
         code = gather_datagram(&b, &copy);
     if (code == 0)
-        code = send_iov(sl, b.iov, b.count, (int)flags, (const struct sockaddr *)to,
+        code = ps_send_iov(sl, b.iov, b.count, (int)flags, (const struct sockaddr *)to,
                         (socklen_t)(to ? tolen : 0), PS_NO_DEADLINE, &done);
     ps_release(sl);
     buffers_free(&b);
@@ -186,15 +186,15 @@ static int wsa_send(ps_socket s, const ps_wsabuf *wsabufs, uint32_t count, uint3
     /* Bytes that went out are reported, never lost in an error, as by send. */
     if (done > 0 || code == 0) {
         *sent = (uint32_t)done;
-        return ok(0);
+        return ps_ok(0);
     }
-    return fail(code);
+    return ps_fail(code);
 }
 
 /* ------------------------------------------------------------------------ */
 /* WSARecv, WSARecvFrom                                                      */
 
-/* recv_iov over the buffers; a datagram over more buffers than one recvmsg
+/* ps_recv_iov over the buffers; a datagram over more buffers than one recvmsg
    takes is received into a heap copy and spread over them. */
 static ssize_t receive(struct slot *sl, struct buffers *b, int flags, struct sockaddr *from,
                        socklen_t *fromlen)
@@ -204,14 +204,14 @@ static ssize_t receive(struct slot *sl, struct buffers *b, int flags, struct soc
     char *copy;
     ssize_t n;
     if (sl->type == SOCK_STREAM || b->count <= IOV_MAX)
-        return recv_iov(sl, b->iov, b->count, flags, from, fromlen, PS_NO_DEADLINE);
-    total = iov_total(b->iov, b->count);
+        return ps_recv_iov(sl, b->iov, b->count, flags, from, fromlen, PS_NO_DEADLINE);
+    total = ps_iov_total(b->iov, b->count);
     one.iov_len = total < MAX_DATAGRAM ? total : MAX_DATAGRAM;
     copy = malloc(one.iov_len);
     if (copy == NULL)
         return -(ssize_t)PS_WSAENOBUFS;
     one.iov_base = copy;
-    n = recv_iov(sl, &one, 1, flags, from, fromlen, PS_NO_DEADLINE);
+    n = ps_recv_iov(sl, &one, 1, flags, from, fromlen, PS_NO_DEADLINE);
     if (n >= 0)
         scatter(b, copy, (size_t)n);
     else if (n == -(ssize_t)PS_WSAEMSGSIZE)
@@ -236,27 +236,27 @@ static int wsa_recv(ps_socket s, const ps_wsabuf *wsabufs, uint32_t count, uint3
     /* received may be NULL (Wine 8.0): the count is then not kept. */
     code = flags == NULL ? PS_WSAEFAULT : buffers_from(&b, wsabufs, count);
     if (code == 0)
-        code = check_recv(sl, NULL, 0);
-    if (code == 0 && !valid_recv_flags((int)*flags))
+        code = ps_check_recv(sl, NULL, 0);
+    if (code == 0 && !ps_valid_recv_flags((int)*flags))
         code = PS_WSAEOPNOTSUPP;
     if (code == 0 && with_from && from != NULL &&
         (fromlen == NULL || *fromlen < (int)sizeof(struct sockaddr_in)))
         code = PS_WSAEFAULT;
-    if (code == 0 && sl->type == SOCK_STREAM && !is_connected(sl))
+    if (code == 0 && sl->type == SOCK_STREAM && !ps_is_connected(sl))
         code = PS_WSAENOTCONN;
-    if (code == 0 && with_from && sl->type == SOCK_DGRAM && !is_bound(sl->fd))
+    if (code == 0 && with_from && sl->type == SOCK_DGRAM && !ps_is_bound(sl->fd))
         code = PS_WSAEINVAL;
     if (code != 0) {
         buffers_free(&b);
         ps_release(sl);
-        return fail(code);
+        return ps_fail(code);
     }
     n = receive(sl, &b, (int)*flags, with_from ? (struct sockaddr *)&ss : NULL,
                 with_from ? &sslen : NULL);
     buffers_free(&b);
     ps_release(sl);
     if (n < 0)
-        return fail((int)-n);
+        return ps_fail((int)-n);
     if (with_from && from != NULL) {
         int copy = (int)sslen < *fromlen ? (int)sslen : *fromlen;
         memcpy(from, &ss, (size_t)copy);
@@ -267,7 +267,7 @@ static int wsa_recv(ps_socket s, const ps_wsabuf *wsabufs, uint32_t count, uint3
        it as passed too, MSG_PEEK and MSG_OOB included). */
     if (received != NULL)
         *received = (uint32_t)n;
-    return ok(0);
+    return ps_ok(0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -283,7 +283,7 @@ static int ws_wsasenddisconnect(ps_socket s, const ps_wsabuf *data)
         if (!sl)
             return PS_SOCKET_ERROR;
         ps_release(sl);
-        return fail(PS_WSAENOPROTOOPT);
+        return ps_fail(PS_WSAENOPROTOOPT);
     }
     return ps_shutdown(s, PS_SD_SEND);
 }
@@ -352,7 +352,7 @@ static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_s
     unsigned long arg;
     int err = 0, ret;
     if (overlapped != NULL || completion != NULL)
-        return fail(PS_WSAEOPNOTSUPP);   /* no overlapped I/O (see portsock.h) */
+        return ps_fail(PS_WSAEOPNOTSUPP);   /* no overlapped I/O (see portsock.h) */
     sl = ps_acquire(s);
     if (!sl)
         return PS_SOCKET_ERROR;
@@ -372,13 +372,13 @@ static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_s
         err = PS_WSAEOPNOTSUPP;   /* Winsock's (and Wine 8.0's) answer to an unknown code */
     ps_release(sl);
     if (err != 0)
-        return fail(err);
+        return ps_fail(err);
     if (code == (uint32_t)PS_SIO_KEEPALIVE_VALS)
-        return ok(0);
+        return ps_ok(0);
     /* The ioctlsocket commands, with their argument in the buffers. */
     if (code == (uint32_t)FIONBIO) {
         if (in == NULL || in_size < sizeof(uint32_t))
-            return fail(PS_WSAEFAULT);
+            return ps_fail(PS_WSAEFAULT);
         arg = read_u_long(in);
         ret = ps_ioctlsocket(s, (long)FIONBIO, &arg);
         if (ret == 0)
@@ -386,7 +386,7 @@ static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_s
         return ret;
     }
     if (out == NULL || out_size < sizeof(uint32_t))
-        return fail(PS_WSAEFAULT);
+        return ps_fail(PS_WSAEFAULT);
     ret = ps_ioctlsocket(s, code == (uint32_t)FIONREAD ? (long)FIONREAD : (long)SIOCATMARK, &arg);
     if (ret == 0) {
         uint32_t v = (uint32_t)arg;

@@ -297,7 +297,7 @@ typedef LONGLONG deadline_t;
 #define PS_NO_DEADLINE ((deadline_t)-1)
 
 /* PS_NO_DEADLINE for timeout_ms < 0, else now + timeout_ms. */
-static deadline_t deadline_after(int timeout_ms)
+static deadline_t ps_deadline_after(int timeout_ms)
 {
     return timeout_ms < 0 ? PS_NO_DEADLINE : (deadline_t)GetTickCount64() + timeout_ms;
 }
@@ -306,7 +306,7 @@ enum ready_for { READY_READ, READY_WRITE, READY_CONNECT };
 
 /* Waits until s is ready or the deadline passes. Returns 0 when ready, else
    the Winsock code: WSAETIMEDOUT, or select's error. */
-static int wait_ready(SOCKET s, enum ready_for what, deadline_t deadline)
+static int ps_wait_ready(SOCKET s, enum ready_for what, deadline_t deadline)
 {
     for (;;) {
         fd_set rd, wr, ex;
@@ -374,7 +374,7 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
     const char *p = (const char *)buf;
     size_t done = 0, ignored;
     int err = 0;
-    deadline_t deadline = len > 0 ? deadline_after(timeout_ms) : PS_NO_DEADLINE;
+    deadline_t deadline = len > 0 ? ps_deadline_after(timeout_ms) : PS_NO_DEADLINE;
 
     if (sent == NULL)
         sent = &ignored;
@@ -399,7 +399,7 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
         err = WSAGetLastError();
         if (deadline == PS_NO_DEADLINE || err != WSAEWOULDBLOCK)
             break;
-        err = wait_ready(SOCK(s), READY_WRITE, deadline);
+        err = ps_wait_ready(SOCK(s), READY_WRITE, deadline);
         if (err != 0)
             break;
     }
@@ -443,7 +443,7 @@ static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received, deadline_
             room = cap - got;
         }
         if (deadline != PS_NO_DEADLINE) {
-            err = wait_ready(s, READY_READ, deadline);
+            err = ps_wait_ready(s, READY_READ, deadline);
             if (err != 0) {
                 rc = -err;
                 break;
@@ -480,7 +480,7 @@ int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_m
     *received = 0;
     if (buf == NULL && cap != 0)
         return fail_with(WSAEFAULT);
-    rc = drain_to(SOCK(s), (char *)buf, cap, received, deadline_after(timeout_ms));
+    rc = drain_to(SOCK(s), (char *)buf, cap, received, ps_deadline_after(timeout_ms));
     return rc < 0 ? fail_with(-rc) : rc;
 }
 
@@ -497,7 +497,7 @@ static int close_after_failure(SOCKET s, int err)
 int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
     size_t ignored;
-    deadline_t deadline = deadline_after(timeout_ms);
+    deadline_t deadline = ps_deadline_after(timeout_ms);
     int rc;
 
     if (received == NULL)
@@ -519,7 +519,7 @@ int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int time
 int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
 {
     const struct sockaddr *addr = (const struct sockaddr *)name;
-    deadline_t deadline = deadline_after(timeout_ms);
+    deadline_t deadline = ps_deadline_after(timeout_ms);
     int err = 0;
 
     if (deadline == PS_NO_DEADLINE)
@@ -533,7 +533,7 @@ int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_m
         /* Windows says WSAEWOULDBLOCK, not WSAEINPROGRESS, for a connect that
            has started and not finished. */
         if (err == WSAEWOULDBLOCK) {
-            err = wait_ready(SOCK(s), READY_CONNECT, deadline);
+            err = ps_wait_ready(SOCK(s), READY_CONNECT, deadline);
             if (err == 0) {
                 int soerr = 0, optlen = (int)sizeof soerr;
                 if (getsockopt(SOCK(s), SOL_SOCKET, SO_ERROR, (char *)&soerr, &optlen)

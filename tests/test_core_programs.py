@@ -46,3 +46,30 @@ def test_core_program(program: str, tmp_path: os.PathLike[str]) -> None:
     assert run.stdout.strip().endswith("passed, 0 failed"), run.stdout
     passed = int(run.stdout.split()[-4])
     assert passed >= PROGRAMS[program], "the program made fewer checks than it should: %s" % run.stdout
+
+
+@pytest.mark.parametrize("backend", ["posix", "win32"])
+def test_core_exports_only_ps_names(backend: str, tmp_path: os.PathLike[str]) -> None:
+    """A program linked with the core keeps its own names: every symbol the
+    core's objects define globally starts with ps_ (a program with its own
+    fail() or wait_ready() must link, and never call into the core by
+    accident)."""
+    cc, nm = ("gcc", "nm") if backend == "posix" else ("x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-nm")
+    if shutil.which(cc) is None or shutil.which(nm) is None:
+        if os.environ.get("PORTSOCK_REQUIRE_WINE") == "1":
+            pytest.fail("%s or %s is missing" % (cc, nm))
+        pytest.skip("no %s" % cc)
+    sources = native.CORE_POSIX if backend == "posix" else native.CORE_WIN32
+    assert len(sources) >= 3
+    foreign = []
+    for source in sources:
+        obj = os.path.join(str(tmp_path), os.path.basename(source) + ".o")
+        build = subprocess.run([cc, "-std=c11", "-c", "-I" + native.CSRC, "-o", obj, source],
+                               capture_output=True, text=True, timeout=120)
+        assert build.returncode == 0, build.stderr
+        symbols = subprocess.run([nm, "-g", "--defined-only", obj], capture_output=True, text=True,
+                                 timeout=60, check=True).stdout.split("\n")
+        names = [line.split()[-1] for line in symbols if line.strip()]
+        assert names, "%s defines nothing?" % source
+        foreign += ["%s: %s" % (os.path.basename(source), n) for n in names if not n.startswith("ps_")]
+    assert foreign == []

@@ -39,6 +39,8 @@ SDIST_FILES = [
     "pyproject.toml", "setup.py", "build.py", "README.md", "MANIFEST.in", "CHANGELOG.md",
     "csrc/portsock.h", "csrc/platform.h", "csrc/posix.c", "csrc/win32.c", "csrc/errmap.c", "csrc/addr.c",
     "csrc/include/portsock/winsock2.h", "csrc/include/portsock/ws2tcpip.h", "csrc/include/portsock/windows.h",
+    "csrc/posix_winapi.c", "csrc/portsock_winapi.h", "csrc/include/portsock/portsock_wintypes.h",
+    "csrc/include/portsock/winsock.h", "csrc/include/portsock/mswsock.h", "tools/shim_aliases.py",
     "src/portsock/__init__.py", "src/portsock/_version.py", "src/portsock/py.typed", "src/portsock/_core.pyi",
 ]
 
@@ -241,6 +243,11 @@ def test_sdist_carries_the_sources(dists: Dict[str, Path]) -> None:
     assert not missing, "the sdist lacks %s" % ", ".join(missing)
     built = sorted(n for n in names if n.endswith((".so", ".pyd", ".o", ".obj")))
     assert not built, "the sdist carries build products: %s" % ", ".join(built)
+    # The shim's generated spellings (tools/shim_aliases.py) stay out: unpacked
+    # where case folds, WinSock2.h would overwrite winsock2.h.
+    shim = [n.rsplit("/", 1)[1] for n in names if "/csrc/include/portsock/" in "/" + n]
+    folded = [n for n in shim if n != n.lower()]
+    assert not folded, "the sdist carries generated header spellings: %s" % ", ".join(folded)
 
 
 @pytest.mark.packaging

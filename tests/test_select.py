@@ -343,18 +343,7 @@ FDSET_PROGRAM = os.path.join(HERE, "native", "fdset_shim.c")
 SHIM = ["-I" + native.SHIM_DIR, "-I" + native.CSRC]
 
 
-def _build_and_run(cmd: List[str], exe: str, env: Optional[dict] = None, runner: Sequence[str] = ()) -> str:
-    build = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert build.returncode == 0, build.stderr
-    # The program is a process of its own: not one the sanitizer runtime that
-    # tools/native_checks.sh preloads into this Python belongs in (an ASan
-    # build of it links its own; Wine cannot start with one).
-    env = dict(os.environ if env is None else env)
-    env.pop("LD_PRELOAD", None)
-    run = subprocess.run([*runner, exe], capture_output=True, text=True, timeout=120, env=env)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "runtime error" not in run.stderr and "Sanitizer" not in run.stderr, run.stderr
-    return run.stdout.replace("\r", "")
+_build_and_run = native.build_and_run
 
 
 EXPECTED = """\
@@ -397,18 +386,8 @@ def test_fd_set_program_through_the_shim(build: str, tmp_path: os.PathLike[str])
 
 
 def test_fd_set_program_under_wine_prints_the_same(tmp_path: os.PathLike[str]) -> None:
-    tools = native.Tools()
-    if not tools.mingw or not tools.wine:
-        if os.environ.get("PORTSOCK_REQUIRE_WINE") == "1":
-            pytest.fail("needs mingw and Wine (PORTSOCK_REQUIRE_WINE=1)")
-        pytest.skip("needs mingw and Wine")
     exe = os.path.join(str(tmp_path), "fdset.exe")
-    prefix = native.WinePrefix(tools)
-    try:
-        out = _build_and_run([tools.mingw, "-std=c11", "-Wall", "-Wextra", "-o", exe, FDSET_PROGRAM,
-                              "-lws2_32", "-static"], exe, env=prefix.env, runner=[tools.wine])
-    finally:
-        prefix.close()
+    out = native.build_and_run_under_wine(FDSET_PROGRAM, exe, ["-std=c11", "-Wall", "-Wextra"])
     assert out == EXPECTED.format(size=64)
 
 

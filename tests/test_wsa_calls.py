@@ -1,4 +1,4 @@
-"""The Winsock 2 calls without overlapped I/O (docs/porting.md, section 9):
+"""The Winsock 2 calls without overlapped I/O (docs/porting.md, section 10):
 WSASocketA/W, WSASend, WSARecv, WSASendTo, WSARecvFrom, WSASendDisconnect,
 WSARecvDisconnect and WSAIoctl, through the mirror on the POSIX core, on real
 loopback sockets. The wsa_* parity scenarios pin the same rules against real

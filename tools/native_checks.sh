@@ -10,7 +10,8 @@
 #   asan_smoke     tests/native/smoke_core.c, ASan+UBSan
 #   asan_programs  tests/native/errno_core.c and signals_core.c (errno kept; signals and
 #                  the signal hook), ASan+UBSan, and signals_core.c under TSan too; and
-#                  tests/native/fdset_shim.c (Winsock's fd_set and select through the shim)
+#                  tests/native/fdset_shim.c (Winsock's fd_set and select through the shim), and
+#                  tests/native/winapi_shim.c (the shim's windows.h: threads, FormatMessageA, ...)
 #   asan_stress    tests/native/stress_core.c (threads: lifecycles, close-while-blocked,
 #                  forged handles, the final cleanup racing calls), ASan+UBSan
 #   tsan           stress_core.c and the driver under ThreadSanitizer
@@ -119,6 +120,15 @@ asan_programs() {
         cat "$OUT/fdset_shim_asan.out" "$OUT/fdset_shim_asan.err"; return 1; }
     no_reports "$OUT/fdset_shim_asan.err" || return 1
     echo "fdset_shim: $(tail -n 1 "$OUT/fdset_shim_asan.out")"
+    # The shim's windows.h (threads and their handles, FormatMessageA, ...):
+    # its output is fixed (tests/native/winapi_shim.expected.txt).
+    clang "${CFLAGS[@]}" "${SAN[@]}" -Icsrc/include/portsock -Icsrc -o "$OUT/winapi_shim_asan" \
+        tests/native/winapi_shim.c "${CORE[@]}" -lpthread || return 1
+    "$OUT/winapi_shim_asan" >"$OUT/winapi_shim_asan.out" 2>"$OUT/winapi_shim_asan.err" || {
+        cat "$OUT/winapi_shim_asan.out" "$OUT/winapi_shim_asan.err"; return 1; }
+    no_reports "$OUT/winapi_shim_asan.err" || return 1
+    diff -u tests/native/winapi_shim.expected.txt "$OUT/winapi_shim_asan.out" || return 1
+    echo "winapi_shim: $(tail -n 1 "$OUT/winapi_shim_asan.out")"
     clang -std=c11 -Wall -Wextra -Werror -fsanitize=thread -g -O1 -Icsrc -o "$OUT/signals_tsan" \
         tests/native/signals_core.c "${CORE[@]}" -lpthread || return 1
     "$OUT/signals_tsan" >"$OUT/signals_tsan.out" 2>"$OUT/signals_tsan.err" || {

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from parity import scenarios as sc
 
@@ -282,3 +282,55 @@ def collect(out: str, text: Optional[str] = None, runs=ALL_RUNS) -> Results:
         return run_all(tools, out, text, wine, runs)
     finally:
         wine.close()
+
+
+# --------------------------------------------------------------------------
+# Small C programs built through the shim and run (tests/test_select.py,
+# tests/test_shim.py)
+
+def build_and_run(cmd: List[str], exe: str, env: Optional[Dict[str, str]] = None,
+                  runner: Sequence[str] = ()) -> str:
+    """Builds with cmd, runs exe (under runner: Wine), and returns what it
+    printed, "\\r" dropped; asserts that both worked and that no sanitizer
+    spoke."""
+    build = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    assert build.returncode == 0, build.stderr
+    # The program is a process of its own: not one the sanitizer runtime that
+    # tools/native_checks.sh preloads into this Python belongs in (an ASan
+    # build of it links its own; Wine cannot start with one).
+    env = dict(os.environ if env is None else env)
+    env.pop("LD_PRELOAD", None)
+    run = subprocess.run([*runner, exe], capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "runtime error" not in run.stderr and "Sanitizer" not in run.stderr, run.stderr
+    return run.stdout.replace("\r", "")
+
+
+def write_shim_aliases() -> List[str]:
+    """The shim's other header spellings (tools/shim_aliases.py), written if
+    missing; returns the names written."""
+    tools = os.path.join(ROOT, "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    import shim_aliases
+
+    return shim_aliases.generate()
+
+
+def build_and_run_under_wine(source: str, exe: str, flags: Sequence[str] = ()) -> str:
+    """build_and_run for Windows: source built by mingw against the real
+    ws2_32, run under Wine in a prefix of its own. Skips the calling test
+    without mingw or Wine (fails it with PORTSOCK_REQUIRE_WINE=1)."""
+    import pytest
+
+    tools = Tools()
+    if not tools.mingw or not tools.wine:
+        if os.environ.get("PORTSOCK_REQUIRE_WINE") == "1":
+            pytest.fail("needs mingw and Wine (PORTSOCK_REQUIRE_WINE=1)")
+        pytest.skip("needs mingw and Wine")
+    prefix = WinePrefix(tools)
+    try:
+        return build_and_run([tools.mingw, *flags, "-o", exe, source, "-lws2_32", "-static"], exe,
+                             env=prefix.env, runner=[tools.wine])
+    finally:
+        prefix.close()

@@ -12,7 +12,7 @@ and is compared to the raw Wine trace, differences included.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple, Optional
 
 
 class WineDifference(NamedTuple):
@@ -212,3 +212,42 @@ def windows_expected(scenario: str, wine_trace: List[Dict[str, Any]]) -> List[Di
             entry = dict(entry, **d.windows)
         out.append(entry)
     return out
+
+
+# --------------------------------------------------------------------------
+# FormatMessageA's texts: the shim's windows.h (tests/test_shim.py runs
+# tests/native/winapi_shim.c on Linux and under Wine; every other line of its
+# output is the same in both).
+
+class WineMessage(NamedTuple):
+    code: int
+    wine: Optional[str]    # Wine 8's text, without its "\r\n"; None: Wine has none (0, last error 317)
+
+
+MESSAGE_REASON = (
+    "FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, ...) gives the text of Windows' system message "
+    "table: for a Winsock code the one csrc/errmap.c holds, for the Win32 codes the one "
+    "csrc/posix_winapi.c holds. Wine 8's table has shorter texts of its own, and none at all "
+    "for most Winsock codes (0 with ERROR_MR_MID_NOT_FOUND).")
+MESSAGE_SOURCE = (
+    "Windows' texts as CPython on Windows reports them, its OSError.strerror being FormatMessageW's "
+    "('[WinError 10054] An existing connection was forcibly closed by the remote host', "
+    "'[WinError 10061] No connection could be made because the target machine actively refused it', "
+    "'[WinError 10060] A connection attempt failed because the connected party did not properly "
+    "respond after a period of time, or established connection failed because connected host has "
+    "failed to respond', '[WinError 10035] A non-blocking socket operation could not be completed "
+    "immediately'), and the MessageText of winerror.h for ERROR_SUCCESS, ERROR_INVALID_HANDLE and "
+    "ERROR_INVALID_PARAMETER; Wine's are in its dlls/kernelbase/winerror.mc")
+
+WINE_MESSAGE_DIFFERENCES: List[WineMessage] = [
+    WineMessage(10054, "Connection reset by peer."),
+    WineMessage(10061, "Connection refused."),
+    WineMessage(10060, None),
+    WineMessage(11001, "Host not found."),
+    WineMessage(10035, None),
+    WineMessage(10038, None),
+    WineMessage(10093, None),
+    WineMessage(0, "Success."),
+    WineMessage(6, "Invalid handle."),
+    WineMessage(87, "Invalid parameter."),
+]

@@ -26,15 +26,40 @@
  *      On Windows (gcc/clang) the shims forward to the real headers with
  *      #include_next, so this works there too, and -DPORTSOCK_USE_CORE runs
  *      the program on the core's Windows backend instead of ws2_32.
+ *      Every spelling Windows code uses works: <WinSock2.h>, <Winsock2.h>,
+ *      <WS2tcpip.h>, <Windows.h>, <winsock.h>, <MSWSock.h>, ... The lowercase
+ *      files are the shim; the other spellings are generated next to them by
+ *      tools/shim_aliases.py (one list), which building portsock and the test
+ *      helpers run. They are never committed: where the filesystem folds case
+ *      (macOS, Windows) WinSock2.h and winsock2.h are one file, so a
+ *      repository holding both cannot be checked out there, and there the
+ *      lowercase file already answers to every spelling (the tool writes
+ *      nothing). On Linux, run `python tools/shim_aliases.py` once in a
+ *      checkout that was not built.
  *
  * Limits on POSIX:
  *   - Include it before any system header: under -std=c11 glibc hides
  *     getaddrinfo and struct addrinfo unless a feature macro is set first, and
  *     this header sets _DEFAULT_SOURCE only if it comes first. Otherwise build
  *     with -D_DEFAULT_SOURCE (or -std=gnu11).
+ *   - struct in_addr is Windows' (S_un.S_un_b.s_b1..s_b4, S_un.S_un_w.s_w1/
+ *     s_w2, S_un.S_addr; s_addr, s_net, s_host, s_lh, s_impno, s_imp are
+ *     macros for them), in sockaddr_in and every system struct that embeds
+ *     it, provided no system header that defines it (<netinet/in.h>,
+ *     <netdb.h>, <arpa/inet.h>) was included before this one; otherwise it
+ *     stays the system's: s_addr works, S_un does not.
  *   - The calls are function-like macros, so struct members or variables with
  *     the same names are left alone, but a call's address (&send) is not the
- *     core function; use the ps_* name for that.
+ *     core function; use the ps_* name for that. A method call of the same
+ *     name and another argument count (obj.send(buf)) does not compile. In
+ *     C++, bind is an overload instead (std::bind must keep working; see
+ *     below).
+ *   - Windows' base types (portsock_wintypes.h) have Win64's sizes: DWORD,
+ *     LONG and ULONG are 32 bits, so printf("%lu", dword) warns; u_long is
+ *     the system's unsigned long (8 bytes). WCHAR is wchar_t (4 bytes).
+ *   - As on Windows, this header includes windows.h: the shim's subset of
+ *     the Windows API (Sleep, GetLastError, FormatMessageA, CreateThread, ...;
+ *     windows.h lists it and its limits).
  *   - struct linger is Winsock's (two u_short fields, 4 bytes): `linger` is a
  *     macro for ps_linger, and the core accepts that layout for SO_LINGER.
  *   - fd_set, FD_SETSIZE (64 unless the program defines it first), FD_SET,
@@ -116,6 +141,32 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* Windows' struct in_addr is a union S_un of the address as 4 bytes
+   (S_un_b.s_b1..s_b4), 2 words (S_un_w.s_w1, s_w2) or one 32-bit value
+   (S_addr), with s_addr, s_net, s_host, s_lh, s_impno and s_imp macros for its
+   members. The system's has the one member `in_addr_t s_addr;`, and
+   sockaddr_in, ip_mreq and the rest embed it. Rather than a second type beside
+   it, the system's own struct gets Windows' members: while the system headers
+   are read, s_addr expands so that their member declaration becomes an unnamed
+   zero-width bit-field (no storage) followed by the union. The struct keeps its
+   4 bytes and stays the one struct in_addr of the program, sockaddr_in's
+   sin_addr, inet_ntoa's and inet_pton's; and afterwards s_addr is
+   S_un.S_addr, as on Windows. The core never sees the difference (it takes
+   addresses as bytes). Only possible when no header read before this one has
+   defined struct in_addr; then it stays the system's, with s_addr and no S_un
+   (see the limits above). */
+#if !defined(_NETINET_IN_H) && !defined(_NETINET_IN_H_)
+#define PORTSOCK_SHIM_IN_ADDR 1
+union ps_shim_in_addr_u {
+    struct { unsigned char s_b1, s_b2, s_b3, s_b4; } S_un_b;
+    struct { unsigned short s_w1, s_w2; } S_un_w;
+    uint32_t S_addr;
+};
+#undef s_addr
+#define s_addr : 0; union ps_shim_in_addr_u S_un
+#endif
+
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -129,6 +180,19 @@
 #include <unistd.h>   /* declares gethostname, which becomes a macro below */
 
 #include "../../portsock.h"
+
+#ifdef PORTSOCK_SHIM_IN_ADDR
+#undef s_addr
+#define s_addr S_un.S_addr
+#define s_net S_un.S_un_b.s_b1
+#define s_host S_un.S_un_b.s_b2
+#define s_lh S_un.S_un_b.s_b3
+#define s_impno S_un.S_un_b.s_b4
+#define s_imp S_un.S_un_w.s_w2
+/* Windows' 4 bytes, the union at the start. */
+typedef char ps_shim_in_addr_is_windows[sizeof(struct in_addr) == 4 &&
+                                        offsetof(struct in_addr, S_un) == 0 ? 1 : -1];
+#endif
 
 /* Nothing of the system's select machinery stays reachable by the Winsock
    names: its fd_set is a bitmap indexed by fd, and a SOCKET is no fd (FD_SET
@@ -172,6 +236,10 @@ extern "C" {
 
 /* ---- Windows' basic types and calling-convention words ------------------- */
 
+/* BYTE, WORD, DWORD, BOOL, ... with Win64's sizes, WINAPI, FAR, MAKEWORD, ...:
+   portsock_wintypes.h. */
+#include "portsock_wintypes.h"
+
 /* Redefining a typedef to the same type is valid C11 and C++, so these are
    safe whether or not the system headers already declared them. */
 typedef unsigned char u_char;
@@ -179,40 +247,7 @@ typedef unsigned short u_short;
 typedef unsigned int u_int;
 typedef unsigned long u_long;
 
-typedef uint8_t BYTE;
-typedef uint16_t WORD;
-typedef uint32_t DWORD;     /* 32 bits, as on Windows, where long is 32 bits too */
-typedef int BOOL;
-typedef int INT;
-typedef char CHAR;
 typedef ps_socket SOCKET;
-
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
-#ifndef __cdecl
-#define __cdecl
-#endif
-#ifndef WINAPI
-#define WINAPI
-#endif
-#ifndef PASCAL
-#define PASCAL
-#endif
-#ifndef FAR
-#define FAR
-#endif
-#ifndef WSAAPI
-#define WSAAPI
-#endif
-
-#define MAKEWORD(lo, hi) ((WORD)(((WORD)((BYTE)(lo))) | ((WORD)((BYTE)(hi)) << 8)))
-#define LOBYTE(w) ((BYTE)((w) & 0xff))
-#define HIBYTE(w) ((BYTE)(((w) >> 8) & 0xff))
-#define ZeroMemory(dst, len) ((void)memset((dst), 0, (len)))
 
 /* ---- Winsock types ------------------------------------------------------- */
 
@@ -238,6 +273,15 @@ typedef struct sockaddr_in6 *PSOCKADDR_IN6;
 typedef struct sockaddr_storage SOCKADDR_STORAGE;
 typedef struct in_addr IN_ADDR;
 typedef struct in6_addr IN6_ADDR;
+typedef struct sockaddr_in6 *LPSOCKADDR_IN6;
+typedef struct sockaddr_storage *PSOCKADDR_STORAGE;
+typedef struct sockaddr_storage *LPSOCKADDR_STORAGE;
+typedef struct in_addr *PIN_ADDR;
+typedef struct in_addr *LPIN_ADDR;
+typedef struct in6_addr *PIN6_ADDR;
+typedef struct in6_addr *LPIN6_ADDR;
+
+#define NO_ERROR 0L
 
 /* Winsock's linger, not POSIX's (two ints): code that fills a struct linger
    and passes sizeof it must hand the core the 4 bytes Windows expects. The
@@ -589,5 +633,45 @@ static inline uint32_t ps_shim_in_addr_bits(struct in_addr in)
                 PORTSOCK_SHIM_OVERLAPPED(lpOverlapped), PORTSOCK_SHIM_ROUTINE(lpCompletionRoutine))
 
 #endif /* PORTSOCK_SHIM_MAP_CALLS */
+
+#if defined(PORTSOCK_SHIM_MAP_CALLS) && defined(__cplusplus)
+/* C++ has std::bind. As a function-like macro of three arguments, bind breaks
+   <functional> included after this header (its declarations of std::bind
+   have two) and every std::bind call with other than three. So in C++ the
+   name bind is renamed instead, everywhere after this point, to an overload
+   with Winsock's signature: the program's bind(s, name, namelen) and
+   ::bind(...) call the core, and std::bind, declared by a <functional> read
+   afterwards, is renamed with it and still found as std::bind. If
+   <functional> came first, std::bind keeps its name and std gets a
+   forwarder of the new one. As on Windows, `using namespace std;` makes an
+   unqualified bind(s, ...) std::bind's (a template taking anything). */
+#undef bind
+static inline int ps_shim_bind(SOCKET s, const struct sockaddr *name, int namelen)
+{
+    return ps_bind((ps_socket)s, name, namelen);
+}
+#if defined(_GLIBCXX_FUNCTIONAL) || defined(_LIBCPP_FUNCTIONAL)
+namespace std {
+template <class... A>
+inline auto ps_shim_bind(A &&...a) -> decltype(::std::bind(::std::forward<A>(a)...))
+{
+    return ::std::bind(::std::forward<A>(a)...);
+}
+template <class R, class... A>
+inline auto ps_shim_bind(A &&...a) -> decltype(::std::bind<R>(::std::forward<A>(a)...))
+{
+    return ::std::bind<R>(::std::forward<A>(a)...);
+}
+} /* namespace std */
+#endif
+#define bind ps_shim_bind
+#endif
+
+#ifndef _WIN32
+/* On Windows winsock2.h includes windows.h: code that includes only this
+   header may call Sleep, GetLastError or FormatMessageA. (windows.h includes
+   this header first; whichever comes first, both are read whole.) */
+#include "windows.h"
+#endif
 
 #endif /* PORTSOCK_WINSOCK2_SHIM_H */
