@@ -143,3 +143,86 @@ def windows_expected(scenario: str, wine_trace: List[Dict[str, Any]]) -> List[Di
             entry = dict(entry, **d.windows)
         out.append(entry)
     return out
+
+
+# --------------------------------------------------------------------------
+# The corpus (tests/corpus/*.c, compared by tests/test_corpus.py): whole lines
+# of a program's output, where Wine 8 prints something else than Windows.
+
+class CorpusDifference(NamedTuple):
+    program: str       # tests/corpus/<program>.c
+    line: int          # 1-based line of its output
+    wine: str          # what Wine 8 prints there
+    windows: str       # what Windows prints there
+    reason: str
+    source: str
+
+
+_MESSAGE_REASON = (
+    "FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM) gives Windows' message text for a Winsock code; "
+    "Wine 8's message table has short texts of its own for a few codes ('Connection refused.') "
+    "and none for the others (0, GetLastError() 317, ERROR_MR_MID_NOT_FOUND).")
+_MESSAGE_SOURCE = (
+    "SEMANTICS.md, 'Windows basics that socket programs call': Wine 8.0's message texts differ "
+    "from Windows' (MS docs, Windows Sockets Error Codes: the description of each WSA code is the "
+    "system message); csrc/errmap.c holds Windows' texts")
+_NO_MESSAGE = "(FormatMessage failed with error 317)"
+
+
+def _format_message(line: int, what: str, code: int, wine: str, windows: str) -> CorpusDifference:
+    """A line of format_message.c's output: `what: error code: text`, or Wine's
+    failure to find a text."""
+    def text(message: str) -> str:
+        if message == _NO_MESSAGE:
+            return "%s: error %d %s" % (what, code, message)
+        return "%s: error %d: %s" % (what, code, message)
+    return CorpusDifference("format_message", line, text(wine), text(windows), _MESSAGE_REASON,
+                            _MESSAGE_SOURCE)
+
+
+_NOT_A_SOCKET = "An operation was attempted on something that is not a socket."
+_REFUSED = "No connection could be made because the target machine actively refused it."
+
+CORPUS_DIFFERENCES: List[CorpusDifference] = [
+    _format_message(1, "socket before WSAStartup", 10093, _NO_MESSAGE,
+                    "Either the application has not called WSAStartup, or WSAStartup failed."),
+    _format_message(2, "send on a closed socket", 10038, _NO_MESSAGE, _NOT_A_SOCKET),
+    _format_message(3, "connect to a closed port", 10061, "Connection refused.", _REFUSED),
+    _format_message(4, "code 10004", 10004, "Call interrupted.",
+                    "A blocking operation was interrupted by a call to WSACancelBlockingCall."),
+    _format_message(5, "code 10014", 10014, "Invalid pointer address.",
+                    "The system detected an invalid pointer address in attempting to use a pointer "
+                    "argument in a call."),
+    _format_message(6, "code 10022", 10022, "Invalid argument.", "An invalid argument was supplied."),
+    _format_message(7, "code 10035", 10035, _NO_MESSAGE,
+                    "A non-blocking socket operation could not be completed immediately."),
+    _format_message(8, "code 10038", 10038, _NO_MESSAGE, _NOT_A_SOCKET),
+    _format_message(9, "code 10048", 10048, _NO_MESSAGE,
+                    "Only one usage of each socket address (protocol/network address/port) is "
+                    "normally permitted."),
+    _format_message(10, "code 10053", 10053, _NO_MESSAGE,
+                    "An established connection was aborted by the software in your host machine."),
+    _format_message(11, "code 10054", 10054, "Connection reset by peer.",
+                    "An existing connection was forcibly closed by the remote host."),
+    _format_message(12, "code 10057", 10057, _NO_MESSAGE,
+                    "A request to send or receive data was disallowed because the socket is not "
+                    "connected and (when sending on a datagram socket using a sendto call) no address "
+                    "was supplied."),
+    _format_message(13, "code 10060", 10060, _NO_MESSAGE,
+                    "A connection attempt failed because the connected party did not properly respond "
+                    "after a period of time, or established connection failed because connected host "
+                    "has failed to respond."),
+    _format_message(14, "code 10061", 10061, "Connection refused.", _REFUSED),
+    _format_message(15, "code 11001", 11001, "Host not found.", "No such host is known."),
+]
+
+
+def corpus_windows_expected(program: str, wine_lines: List[str]) -> List[str]:
+    """Windows' output of a corpus program: Wine's lines, each declared difference
+    applied where Wine printed exactly the declared line (so a change in Wine shows)."""
+    table = {(d.program, d.line): d for d in CORPUS_DIFFERENCES}
+    out = []
+    for number, text in enumerate(wine_lines, 1):
+        d = table.get((program, number))
+        out.append(d.windows if d is not None and text == d.wine else text)
+    return out
