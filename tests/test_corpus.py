@@ -111,6 +111,14 @@ class Builds:
         self.core_objects: Dict[str, List[str]] = {}
         self.built: Dict[Tuple[str, str], str] = {}
 
+    def _write_shim_spellings(self) -> None:
+        """The shim's other header spellings (<WinSock2.h>, ...) are generated,
+        never committed (tools/shim_aliases.py); the helper that writes them
+        comes with them."""
+        write = getattr(native, "write_shim_aliases", None)
+        if write is not None:
+            write()
+
     def _core(self, run: str) -> List[str]:
         if run not in self.core_objects:
             if run == "shim":
@@ -134,6 +142,7 @@ class Builds:
             return self.built[key]
         exe = os.path.join(self.out, "%s-%s%s" % (name, run, "" if run == "shim" else ".exe"))
         if run == "shim":
+            self._write_shim_spellings()
             cmd = [self.tools.cc, *SHIM_FLAGS, "-I" + native.SHIM_DIR, "-I" + native.CSRC, "-o", exe,
                    source(name), *self._core(run), "-lpthread"]
         elif run == "wine":
