@@ -118,7 +118,7 @@ int __cdecl main(void)
         sprintf(jobs[i].message, "hello from client %d", i + 1);
         threads[i] = CreateThread(NULL, 0, ClientThread, &jobs[i], 0, NULL);
         if (threads[i] == NULL) {
-            printf("CreateThread failed with error: %lu\n", GetLastError());
+            printf("CreateThread failed with error: %lu\n", (unsigned long)GetLastError());
             return 1;
         }
     }

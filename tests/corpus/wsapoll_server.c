@@ -155,7 +155,7 @@ int main(void)
     for (i = 0; i < CLIENTS; i++) {
         DWORD code = 1;
         if (workers[i] == NULL)
-            printf("client %d: CreateThread failed: %lu\n", i + 1, GetLastError());
+            printf("client %d: CreateThread failed: %lu\n", i + 1, (unsigned long)GetLastError());
         else if (WaitForSingleObject(workers[i], 10000) != WAIT_OBJECT_0)
             printf("client %d: still running\n", i + 1);
         else if (GetExitCodeThread(workers[i], &code) && code == 0)
