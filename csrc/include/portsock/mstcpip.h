@@ -6,15 +6,21 @@
  * with -Icsrc/include/portsock on POSIX that include lands here. On Windows
  * the real header comes next on the include path.
  */
-#ifndef PORTSOCK_MSTCPIP_SHIM_H
-#define PORTSOCK_MSTCPIP_SHIM_H
-
 #ifdef _WIN32
-/* Angle brackets, so that the shim in this directory is found through the
-   include path and its #include_next can reach the real headers. */
+/* The real <ws2tcpip.h>, which the shim's winsock2.h includes, includes
+   <mstcpip.h> itself and needs its types: that inner include lands here
+   again, so only the winsock2.h part is guarded, and the real header (which
+   has its own guard) is reached every time. Angle brackets, so that the shim
+   in this directory is found through the include path and its #include_next
+   can reach the real headers. */
+#ifndef PORTSOCK_MSTCPIP_SHIM_WIN
+#define PORTSOCK_MSTCPIP_SHIM_WIN 1
 #include <winsock2.h>
+#endif
 #include_next <mstcpip.h>
 #else
+#ifndef PORTSOCK_MSTCPIP_SHIM_H
+#define PORTSOCK_MSTCPIP_SHIM_H
 #include "winsock2.h"
 
 /* Windows' layout: three ULONGs (32 bits), the times in milliseconds; the
@@ -26,6 +32,5 @@ struct tcp_keepalive {
 };
 
 #define SIO_KEEPALIVE_VALS PS_SIO_KEEPALIVE_VALS
-#endif
-
 #endif /* PORTSOCK_MSTCPIP_SHIM_H */
+#endif /* _WIN32 */
