@@ -275,6 +275,29 @@ const char *ps_wsa_message(int code);
 int ps_errno_from_wsa(int code);
 const char *ps_errno_name_from_wsa(int code);
 
+/* --- the trace ----------------------------------------------------------------
+   One JSON line per Winsock call, {"call": "send", "ret": 14, "err": 0}, as
+   portsock.winsock.trace() and the parity driver write them: err is the last
+   error after a failed call and 0 after success (for WSAStartup and
+   getaddrinfo, the returned code); a SOCKET returned by socket or accept is
+   "S1", "S2" ... (numbered in the trace's order, across threads),
+   INVALID_SOCKET "INVALID_SOCKET". The one-call paths write the Winsock calls
+   they stand for (docs/api.md). Also switched on by PORTSOCK_TRACE=path in the
+   environment ("-": stderr), looked at by the process's first traced call.
+   The file is appended to; lines never interleave. Writing the trace never
+   changes a call's result, errno or last error. */
+/* Starts tracing to path ("-": stderr), ending any trace before it and
+   numbering sockets from S1 again; NULL or "" only ends it. Returns 0, or the
+   errno of the failed open (the trace is then off). */
+int ps_trace_open(const char *path);
+void ps_trace_close(void);
+/* 1 while a trace is being written, else 0. */
+int ps_trace_active(void);
+/* Writes the line {"call": call, "ret": ret, "err": err} if a trace is on: for
+   a layer above the core that answers a call itself (the Python mirror's
+   argument checks), so that the trace still has every call. */
+void ps_trace_call(const char *call, long long ret, int err);
+
 /* cffi:end */
 
 #ifdef __cplusplus

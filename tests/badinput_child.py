@@ -347,6 +347,12 @@ CASES: List[Case] = [
     Case("wsapoll_forged_handle", "ws.WSAPoll([ws.pollfd(5, ws.POLLRDNORM)], 1, 0)", (R, -1, NOTSOCK)),
     Case("pollfd_fd_str", "ws.pollfd('x')", ("raises", "TypeError")),
     Case("pollfd_events_str", "ws.pollfd(s, 'x')", ("raises", "TypeError")),
+    # -- the trace (portsock.trace_to) -------------------------------------------------
+    Case("trace_to_none", "portsock.trace_to(None)", ("raises", "TypeError")),
+    Case("trace_to_int", "portsock.trace_to(5)", ("raises", "TypeError")),
+    Case("trace_to_nul", "portsock.trace_to('a\\0b')", ("raises", "ValueError")),
+    Case("trace_to_missing_dir", "portsock.trace_to('/nonexistent-portsock-dir/t.jsonl')",
+         ("raises", "FileNotFoundError")),
 ]
 
 BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}
