@@ -57,7 +57,12 @@ struct slot {
 };
 
 /* The body of an exported function: Winsock never sets errno, so the call
-   keeps the caller's, whatever the system calls inside did to it. */
+   keeps the caller's, whatever the system calls inside did to it. An
+   exported Winsock call uses TRACED instead (trace.h, included by
+   platform.h): KEEP_ERRNO and the trace line, one line per export, e.g.
+       int ps_send(ps_socket s, const void *buf, int len, int flags)
+           TRACED(int, INT, "send", ws_send(s, buf, len, flags))
+   (trace.h lists the kinds: INT, SOCKET, CODE, POINTER). */
 #define KEEP_ERRNO(type, call)          \
     {                                   \
         int saved_errno = errno;        \
