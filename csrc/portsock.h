@@ -296,7 +296,7 @@ int ps_trace_active(void);
 /* Writes the line {"call": call, "ret": ret, "err": err} if a trace is on: for
    a layer above the core that answers a call itself (the Python mirror's
    argument checks), so that the trace still has every call. */
-void ps_trace_call(const char *call, long long ret, int err);
+void ps_trace_call(const char *call, intptr_t ret, int err);
 
 /* cffi:end */
 

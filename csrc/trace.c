@@ -148,7 +148,7 @@ void ps_trace_result(enum ps_trace_kind kind, const char *call, intptr_t ret)
     errno = saved_errno;
 }
 
-void ps_trace_call(const char *call, long long ret, int err)
+void ps_trace_call(const char *call, intptr_t ret, int err)
 {
     int saved_errno = errno, saved_last = ps_last_error();
     if (!PS_TRACING() || call == NULL)
@@ -157,7 +157,7 @@ void ps_trace_call(const char *call, long long ret, int err)
     look_at_env_locked();
     if (trace_out != NULL) {
         char shown[32];
-        snprintf(shown, sizeof shown, "%lld", ret);
+        snprintf(shown, sizeof shown, "%lld", (long long)ret);
         write_locked(call, shown, err);
     }
     ps_trace_unlock(&trace_lock);
@@ -204,7 +204,7 @@ int ps_trace_active(void)
    SOCKET_ERROR and the last error. */
 void ps_trace_sendall(int ret, size_t sent)
 {
-    ps_trace_call("send", ret == 0 ? (long long)sent : -1, ret == 0 ? 0 : ps_last_error());
+    ps_trace_call("send", ret == 0 ? (intptr_t)sent : -1, ret == 0 ? 0 : ps_last_error());
 }
 
 /* ps_drain, and the receiving part of ps_disconnect: the loop of recv until
@@ -216,7 +216,7 @@ void ps_trace_sendall(int ret, size_t sent)
 void ps_trace_drain(int ret, size_t got, int code)
 {
     if (got > 0)
-        ps_trace_call("recv", (long long)got, 0);
+        ps_trace_call("recv", (intptr_t)got, 0);
     if (ret == 0)
         ps_trace_call("recv", 0, 0);
     else if (ret < 0)
