@@ -2,6 +2,8 @@
 
     python bench/callgrind.py [--src DIR[=LABEL] ...] [--variants connection,mirror,stdlib,c]
                               [--percall] [--n1 100 --n2 300] [--no-syscalls]
+    python bench/callgrind.py --variants shim-untraced,shim,shim-traced,stdlib,c --no-syscalls
+                              (the cost of the trace: csrc/trace.c)
 
 For each portsock source tree (--src: a directory holding the `portsock`
 package, built in place; default: this checkout's src/) and each variant of
@@ -13,6 +15,13 @@ lifecycle costs, start-up and warm-up cancelled out. The same difference under
 same for the per-call error loops (send after shutdown(SD_SEND), recv on a
 non-blocking socket with nothing to read, each followed by WSAGetLastError()),
 per call.
+
+The shim variants are bench/client_winsock.c (the Winsock sample's lifecycle,
+WSAStartup ... WSACleanup each time) built through the shim against the core:
+shim-untraced with the trace compiled out (-DPS_TRACE_COMPILED_OUT: the core
+as it was before the trace), shim as shipped (the trace compiled in, off),
+shim-traced with it on (PORTSOCK_TRACE=/dev/null: every line formatted and
+written).
 
 Instruction counts do not vary with the machine's load as CPU times do, so
 they measure what a change to the code bought; bench/run.py measures what
@@ -58,10 +67,19 @@ def run(cmd: List[str], env: Dict[str, str], stdin: Optional[str] = None) -> sub
     return r
 
 
+# The shim client's builds: variant -> (executable, extra compiler flags, environment).
+SHIM_VARIANTS = {
+    "shim-untraced": ("client_shim_untraced", ["-DPS_TRACE_COMPILED_OUT"], {}),
+    "shim": ("client_shim", [], {}),
+    "shim-traced": ("client_shim", [], {"PORTSOCK_TRACE": "/dev/null"}),
+}
+
+
 def child_cmd(what: str, variant: str, n: int, port: int, tmp: str,
               exes: Dict[str, str]) -> Tuple[List[str], Optional[str]]:
-    if variant == "c":
-        return [exes["client"]], "lifecycle 50 %d\nlifecycle %d %d\nquit\n" % (port, n, port)
+    if variant == "c" or variant in SHIM_VARIANTS:
+        exe = exes["client"] if variant == "c" else exes[SHIM_VARIANTS[variant][0]]
+        return [exe], "lifecycle 50 %d\nlifecycle %d %d\nquit\n" % (port, n, port)
     path = os.path.join(tmp, "child.py")
     if not os.path.exists(path):
         with open(path, "w") as f:
@@ -71,7 +89,7 @@ def child_cmd(what: str, variant: str, n: int, port: int, tmp: str,
 
 def instructions(what: str, variant: str, n: int, port: int, src: str, tmp: str, exes: Dict[str, str]) -> int:
     cmd, stdin = child_cmd(what, variant, n, port, tmp, exes)
-    env = dict(os.environ, PYTHONPATH=src)
+    env = dict(os.environ, PYTHONPATH=src, **SHIM_VARIANTS.get(variant, ("", [], {}))[2])
     r = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd, env, stdin)
     m = re.search(r"Collected : (\d+)", r.stderr)
     if not m:
@@ -81,7 +99,7 @@ def instructions(what: str, variant: str, n: int, port: int, src: str, tmp: str,
 
 def syscalls(what: str, variant: str, n: int, port: int, src: str, tmp: str, exes: Dict[str, str]) -> Dict[str, int]:
     cmd, stdin = child_cmd(what, variant, n, port, tmp, exes)
-    env = dict(os.environ, PYTHONPATH=src)
+    env = dict(os.environ, PYTHONPATH=src, **SHIM_VARIANTS.get(variant, ("", [], {}))[2])
     out = os.path.join(tmp, "strace.txt")
     run(["strace", "-f", "-c", "-o", out] + cmd, env, stdin)
     counts: Dict[str, int] = {}
@@ -100,6 +118,16 @@ def start_peer(tmp: str) -> Tuple[subprocess.Popen, int, Dict[str, str]]:
     for name, extra in (("peer", ["-pthread"]), ("client", [])):
         exes[name] = os.path.join(tmp, name)
         subprocess.run([cc, "-O2", "-o", exes[name], os.path.join(HERE, name + ".c")] + extra, check=True)
+    csrc = os.path.join(ROOT, "csrc")
+    with open(os.path.join(csrc, "SOURCES")) as f:
+        core = [os.path.join(csrc, name) for line in f if line.startswith("posix:")
+                for name in line.partition(":")[2].split()]
+    for exe, flags, _ in SHIM_VARIANTS.values():
+        if exe not in exes:
+            exes[exe] = os.path.join(tmp, exe)
+            subprocess.run([cc, "-O2", "-std=c11", *flags, "-I", os.path.join(csrc, "include", "portsock"),
+                            "-I", csrc, "-o", exes[exe], os.path.join(HERE, "client_winsock.c"), *core,
+                            "-pthread"], check=True)
     peer = subprocess.Popen([exes["peer"], "16"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert peer.stdout is not None
     m = re.match(r"PORT (\d+)", peer.stdout.readline())
@@ -137,8 +165,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("|:--|:--|--:|--:|:--|")
         for src, label in srcs:
             for v in variants:
-                if v == "c" and src != srcs[0][0]:
-                    continue   # no portsock in it: once is enough
+                if (v == "c" or v in SHIM_VARIANTS) and src != srcs[0][0]:
+                    continue   # no Python in it: once is enough
                 a = instructions("lifecycle", v, args.n1, port, src, tmp, exes)
                 b = instructions("lifecycle", v, args.n2, port, src, tmp, exes)
                 ir = (b - a) / (args.n2 - args.n1)
@@ -150,7 +178,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     per = {k: x for k, x in per.items() if x >= 0.05}
                     sc = "%.1f" % sum(per.values())
                     names = ", ".join("%s %.1f" % (k, x) for k, x in sorted(per.items(), key=lambda kv: -kv[1]))
-                print("| %s | %s | %.0f | %s | %s |" % ("c" if v == "c" else label, v, ir, sc, names), flush=True)
+                tree = "c" if v == "c" else "c + core" if v in SHIM_VARIANTS else label
+                print("| %s | %s | %.0f | %s | %s |" % (tree, v, ir, sc, names), flush=True)
         if args.percall:
             print()
             print("| tree | call | variant | instructions / call |")

@@ -107,6 +107,35 @@
 
 #include "portsock.h"
 
+/* The trace (trace.c): the one lock its writers take, and the on/off flag
+   every exported call reads without any lock. The flag is read relaxed: a
+   call that starts while another thread switches the trace on or off may
+   still see the old value, which only decides whether that one call is
+   written. */
+#ifdef _WIN32
+typedef SRWLOCK ps_trace_lock_t;
+#  define PS_TRACE_LOCK_INIT SRWLOCK_INIT
+#  define ps_trace_lock(l) AcquireSRWLockExclusive(l)
+#  define ps_trace_unlock(l) ReleaseSRWLockExclusive(l)
+#else
+#  include <pthread.h>
+typedef pthread_mutex_t ps_trace_lock_t;
+#  define PS_TRACE_LOCK_INIT PTHREAD_MUTEX_INITIALIZER
+#  define ps_trace_lock(l) pthread_mutex_lock(l)
+#  define ps_trace_unlock(l) pthread_mutex_unlock(l)
+#endif
+#if defined(_MSC_VER) && !defined(__clang__)
+   /* MSVC: an aligned int is read and written whole; volatile keeps each
+      access a real load or store. */
+#  define PS_LOAD_RELAXED(p) (*(volatile const int *)(p))
+#  define PS_STORE_RELAXED(p, v) (*(volatile int *)(p) = (v))
+#  define PS_UNLIKELY(x) (x)
+#else
+#  define PS_LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#  define PS_STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#  define PS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#endif
+
 /* A compile-time check every compiler here takes (MSVC knows _Static_assert
    only under /std:c11, which Python's build does not pass). */
 #define PS_STATIC_ASSERT(cond, name) typedef char ps_static_assert_##name[(cond) ? 1 : -1]
@@ -116,5 +145,7 @@
 int ps_wsa_from_errno(int err);
 int ps_wsa_from_eai(int eai, int err);
 int ps_reserved_invalid_name(const char *node);
+
+#include "trace.h"
 
 #endif /* PORTSOCK_PLATFORM_H */

@@ -383,6 +383,10 @@ typedef void (*ps_wsa_completion)(uint32_t error, uint32_t transferred, void *ov
    ignores it; flags as above. */
 ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info,
                        uint32_t g, uint32_t flags);
+/* The same, for WSASocketW (the two differ only in the protocol_info's text,
+   which is refused): its own function so that a trace names the call made. */
+ps_socket ps_wsasocketw(int af, int type, int protocol, const void *protocol_info,
+                        uint32_t g, uint32_t flags);
 /* WSASend: 0 and *sent, or PS_SOCKET_ERROR. sent NULL is WSAEFAULT; buffers
    NULL with count > 0, or a NULL buf with len > 0, WSAEFAULT; count 0 sends
    nothing and succeeds. A blocking stream send returns when every buffer has
@@ -419,6 +423,29 @@ int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data);
 int ps_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
                 uint32_t out_size, uint32_t *returned, const void *overlapped,
                 ps_wsa_completion completion);
+
+/* --- the trace ----------------------------------------------------------------
+   One JSON line per Winsock call, {"call": "send", "ret": 14, "err": 0}, as
+   portsock.winsock.trace() and the parity driver write them: err is the last
+   error after a failed call and 0 after success (for WSAStartup and
+   getaddrinfo, the returned code); a SOCKET returned by socket or accept is
+   "S1", "S2" ... (numbered in the trace's order, across threads),
+   INVALID_SOCKET "INVALID_SOCKET". The one-call paths write the Winsock calls
+   they stand for (docs/api.md). Also switched on by PORTSOCK_TRACE=path in the
+   environment ("-": stderr), looked at by the process's first traced call.
+   The file is appended to; lines never interleave. Writing the trace never
+   changes a call's result, errno or last error. */
+/* Starts tracing to path ("-": stderr), ending any trace before it and
+   numbering sockets from S1 again; NULL or "" only ends it. Returns 0, or the
+   errno of the failed open (the trace is then off). */
+int ps_trace_open(const char *path);
+void ps_trace_close(void);
+/* 1 while a trace is being written, else 0. */
+int ps_trace_active(void);
+/* Writes the line {"call": call, "ret": ret, "err": err} if a trace is on: for
+   a layer above the core that answers a call itself (the Python mirror's
+   argument checks), so that the trace still has every call. */
+void ps_trace_call(const char *call, intptr_t ret, int err);
 
 /* cffi:end */
 

@@ -185,7 +185,7 @@ static int winsock_provider(int *af, int *type, int protocol)
     return 0;
 }
 
-static ps_socket ws_socket(int af, int type, int protocol)
+ps_socket ps_ws_socket(int af, int type, int protocol)
 {
     int fd, code;
     ps_socket h;
@@ -877,7 +877,7 @@ static int ws_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, i
 /* ------------------------------------------------------------------------ */
 /* shutdown                                                                  */
 
-static int ws_shutdown(ps_socket s, int how)
+int ps_ws_shutdown(ps_socket s, int how)
 {
     struct slot *sl = ps_acquire(s);
     int code = 0;
@@ -1075,7 +1075,7 @@ static int ws_getsockopt(ps_socket s, int level, int optname, void *optval, int 
     return code ? ps_fail(code) : ps_ok(0);
 }
 
-static int ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
+int ps_ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
 {
     struct slot *sl = ps_acquire(s);
     int code = 0;
@@ -1137,7 +1137,7 @@ static int name_call(ps_socket s, void *name, int *namelen, int peer)
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
 
-static int ws_getaddrinfo(const char *node, const char *service,
+int ps_ws_getaddrinfo(const char *node, const char *service,
                           const struct addrinfo *hints, struct addrinfo **res)
 {
     char host[256];
@@ -1269,8 +1269,10 @@ static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, i
     int ret = 0, stopped_by_signal;
     if (received)
         *received = 0;
-    if (!sl)
+    if (!sl) {
+        PS_TRACE_RESULT(INT, "shutdown", PS_SOCKET_ERROR);
         return PS_SOCKET_ERROR;
+    }
     if (buf == NULL && cap > 0)
         ret = -PS_WSAEFAULT;
     else if (!ps_is_connected(sl))
@@ -1281,8 +1283,13 @@ static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, i
         else
             set_flag(sl, F_SHUT_SEND);
     }
-    if (ret == 0)
+    if (PS_TRACING())
+        ps_trace_call("shutdown", ret == 0 ? 0 : -1, -ret);
+    if (ret == 0) {
         ret = drain_to(sl, buf, cap, &got, deadline);
+        if (PS_TRACING())
+            ps_trace_drain(ret < 0 ? -1 : ret, got, -ret);
+    }
     /* WSAEINTR on a socket nobody closed: the signal hook stopped the call,
        which leaves the socket open and half-closed, to be drained on. */
     stopped_by_signal = ret == -PS_WSAEINTR && !ps_closing(sl);
@@ -1291,8 +1298,10 @@ static int ws_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, i
         *received = got;
     if (ret == 1)
         return ps_ok(1);
-    if (!stopped_by_signal)
-        ws_closesocket(s);
+    if (!stopped_by_signal) {
+        int closed = ws_closesocket(s);
+        PS_TRACE_RESULT(INT, "closesocket", closed);
+    }
     return ret < 0 ? ps_fail(-ret) : ps_ok(0);
 }
 
@@ -1341,38 +1350,52 @@ static ps_socket ws_adopt(intptr_t native)
 
 /* ------------------------------------------------------------------------ */
 /* The exported calls: Winsock never sets errno, so none of them leaves it
-   changed, whatever the system calls inside did to it (KEEP_ERRNO). */
+   changed, whatever the system calls inside did to it (KEEP_ERRNO). Each
+   Winsock call is TRACED (trace.h: KEEP_ERRNO, and the trace line while the
+   trace is on); the one-call paths write the calls they stand for themselves
+   (ws_sendall, ws_drain, ws_disconnect, ws_connect_timeout). */
 
-int ps_startup(uint16_t version, ps_wsadata *data) KEEP_ERRNO(int, ws_startup(version, data))
-int ps_cleanup(void) KEEP_ERRNO(int, ws_cleanup())
-ps_socket ps_socket_open(int af, int type, int protocol) KEEP_ERRNO(ps_socket, ws_socket(af, type, protocol))
-int ps_closesocket(ps_socket s) KEEP_ERRNO(int, ws_closesocket(s))
-int ps_bind(ps_socket s, const void *name, int namelen) KEEP_ERRNO(int, ws_bind(s, name, namelen))
-int ps_listen(ps_socket s, int backlog) KEEP_ERRNO(int, ws_listen(s, backlog))
-ps_socket ps_accept(ps_socket s, void *addr, int *addrlen) KEEP_ERRNO(ps_socket, ws_accept(s, addr, addrlen))
-int ps_connect(ps_socket s, const void *name, int namelen) KEEP_ERRNO(int, ws_connect(s, name, namelen))
+int ps_startup(uint16_t version, ps_wsadata *data)
+    TRACED(int, CODE, "WSAStartup", ws_startup(version, data))
+int ps_cleanup(void) TRACED(int, INT, "WSACleanup", ws_cleanup())
+ps_socket ps_socket_open(int af, int type, int protocol)
+    TRACED(ps_socket, SOCKET, "socket", ps_ws_socket(af, type, protocol))
+int ps_closesocket(ps_socket s) TRACED(int, INT, "closesocket", ws_closesocket(s))
+int ps_bind(ps_socket s, const void *name, int namelen)
+    TRACED(int, INT, "bind", ws_bind(s, name, namelen))
+int ps_listen(ps_socket s, int backlog) TRACED(int, INT, "listen", ws_listen(s, backlog))
+ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
+    TRACED(ps_socket, SOCKET, "accept", ws_accept(s, addr, addrlen))
+int ps_connect(ps_socket s, const void *name, int namelen)
+    TRACED(int, INT, "connect", ws_connect(s, name, namelen))
 int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
-    KEEP_ERRNO(int, ws_connect_timeout(s, name, namelen, timeout_ms))
-int ps_send(ps_socket s, const void *buf, int len, int flags) KEEP_ERRNO(int, ws_send(s, buf, len, flags))
-int ps_recv(ps_socket s, void *buf, int len, int flags) KEEP_ERRNO(int, ws_recv(s, buf, len, flags))
+    TRACED(int, INT, "connect", ws_connect_timeout(s, name, namelen, timeout_ms))
+int ps_send(ps_socket s, const void *buf, int len, int flags)
+    TRACED(int, INT, "send", ws_send(s, buf, len, flags))
+int ps_recv(ps_socket s, void *buf, int len, int flags)
+    TRACED(int, INT, "recv", ws_recv(s, buf, len, flags))
 int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
-    KEEP_ERRNO(int, ws_sendto(s, buf, len, flags, to, tolen))
+    TRACED(int, INT, "sendto", ws_sendto(s, buf, len, flags, to, tolen))
 int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
-    KEEP_ERRNO(int, ws_recvfrom(s, buf, len, flags, from, fromlen))
-int ps_shutdown(ps_socket s, int how) KEEP_ERRNO(int, ws_shutdown(s, how))
+    TRACED(int, INT, "recvfrom", ws_recvfrom(s, buf, len, flags, from, fromlen))
+int ps_shutdown(ps_socket s, int how) TRACED(int, INT, "shutdown", ps_ws_shutdown(s, how))
 int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
-    KEEP_ERRNO(int, ws_setsockopt(s, level, optname, optval, optlen))
+    TRACED(int, INT, "setsockopt", ws_setsockopt(s, level, optname, optval, optlen))
 int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
-    KEEP_ERRNO(int, ws_getsockopt(s, level, optname, optval, optlen))
-int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp) KEEP_ERRNO(int, ws_ioctlsocket(s, cmd, argp))
-int ps_getsockname(ps_socket s, void *name, int *namelen) KEEP_ERRNO(int, name_call(s, name, namelen, 0))
-int ps_getpeername(ps_socket s, void *name, int *namelen) KEEP_ERRNO(int, name_call(s, name, namelen, 1))
+    TRACED(int, INT, "getsockopt", ws_getsockopt(s, level, optname, optval, optlen))
+int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
+    TRACED(int, INT, "ioctlsocket", ps_ws_ioctlsocket(s, cmd, argp))
+int ps_getsockname(ps_socket s, void *name, int *namelen)
+    TRACED(int, INT, "getsockname", name_call(s, name, namelen, 0))
+int ps_getpeername(ps_socket s, void *name, int *namelen)
+    TRACED(int, INT, "getpeername", name_call(s, name, namelen, 1))
 int ps_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
-                   struct addrinfo **res) KEEP_ERRNO(int, ws_getaddrinfo(node, service, hints, res))
+                   struct addrinfo **res)
+    TRACED(int, CODE, "getaddrinfo", ps_ws_getaddrinfo(node, service, hints, res))
 int ps_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_ms, size_t *sent)
-    KEEP_ERRNO(int, ws_sendall(s, buf, len, flags, timeout_ms, sent))
+    TRACED_SENDALL(ws_sendall)
 int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
-    KEEP_ERRNO(int, ws_drain(s, buf, cap, received, timeout_ms))
+    TRACED_DRAIN(ws_drain)
 int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
     KEEP_ERRNO(int, ws_disconnect(s, buf, cap, received, timeout_ms))
 intptr_t ps_native_handle(ps_socket s) KEEP_ERRNO(intptr_t, ws_native_handle(s))

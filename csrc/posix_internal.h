@@ -60,7 +60,12 @@ struct slot {
 };
 
 /* The body of an exported function: Winsock never sets errno, so the call
-   keeps the caller's, whatever the system calls inside did to it. */
+   keeps the caller's, whatever the system calls inside did to it. An
+   exported Winsock call uses TRACED instead (trace.h, included by
+   platform.h): KEEP_ERRNO and the trace line, one line per export, e.g.
+       int ps_send(ps_socket s, const void *buf, int len, int flags)
+           TRACED(int, INT, "send", ws_send(s, buf, len, flags))
+   (trace.h lists the kinds: INT, SOCKET, CODE, POINTER). */
 #define KEEP_ERRNO(type, call)          \
     {                                   \
         int saved_errno = errno;        \
@@ -68,6 +73,17 @@ struct slot {
         errno = saved_errno;            \
         return result;                  \
     }
+
+/* --- posix.c: the work behind four exports ------------------------------
+   For calls built on them (WSASocket, WSASendDisconnect, WSAIoctl,
+   gethostbyname): the same as ps_socket_open, ps_shutdown, ps_ioctlsocket
+   and ps_getaddrinfo, untraced, so that a trace shows only the call the
+   program made (trace.h). */
+ps_socket ps_ws_socket(int af, int type, int protocol);
+int ps_ws_shutdown(ps_socket s, int how);
+int ps_ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp);
+int ps_ws_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                      struct addrinfo **res);
 
 /* --- posix_handles.c ----------------------------------------------------- */
 

@@ -117,7 +117,7 @@ static ps_hostent *ws_gethostbyname(const char *name)
     hints.ai_flags = AI_CANONNAME;
     /* NULL means this host, as "" does. getaddrinfo's rules apply as they
        are: not started, a name under .invalid, "" for the local host. */
-    code = ps_getaddrinfo(name != NULL ? name : "", NULL, &hints, &res);
+    code = ps_ws_getaddrinfo(name != NULL ? name : "", NULL, &hints, &res);
     if (code != 0)
         return fail_null(code);
     r = host_start(res->ai_canonname != NULL ? res->ai_canonname : (name != NULL ? name : ""),
@@ -361,13 +361,16 @@ static int ws_getnameinfo(const void *sa, int salen, char *host, uint32_t hostle
 /* ------------------------------------------------------------------------ */
 /* The exported calls: errno is the caller's afterwards (KEEP_ERRNO).        */
 
-ps_hostent *ps_gethostbyname(const char *name) KEEP_ERRNO(ps_hostent *, ws_gethostbyname(name))
+ps_hostent *ps_gethostbyname(const char *name)
+    TRACED(ps_hostent *, HOSTENT, "gethostbyname", ws_gethostbyname(name))
 ps_hostent *ps_gethostbyaddr(const void *addr, int len, int type)
-    KEEP_ERRNO(ps_hostent *, ws_gethostbyaddr(addr, len, type))
-int ps_gethostname(char *name, int namelen) KEEP_ERRNO(int, ws_gethostname(name, namelen))
-const char *ps_inet_ntoa(uint32_t in) KEEP_ERRNO(const char *, ws_inet_ntoa(in))
+    TRACED(ps_hostent *, HOSTENT, "gethostbyaddr", ws_gethostbyaddr(addr, len, type))
+int ps_gethostname(char *name, int namelen)
+    TRACED(int, INT, "gethostname", ws_gethostname(name, namelen))
+const char *ps_inet_ntoa(uint32_t in) TRACED(const char *, TEXT, "inet_ntoa", ws_inet_ntoa(in))
 ps_servent *ps_getservbyname(const char *name, const char *proto)
-    KEEP_ERRNO(ps_servent *, ws_getservbyname(name, proto))
-ps_servent *ps_getservbyport(int port, const char *proto) KEEP_ERRNO(ps_servent *, ws_getserv(NULL, port, proto))
+    TRACED(ps_servent *, SERVENT, "getservbyname", ws_getservbyname(name, proto))
+ps_servent *ps_getservbyport(int port, const char *proto)
+    TRACED(ps_servent *, SERVENT, "getservbyport", ws_getserv(NULL, port, proto))
 int ps_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen, char *serv, uint32_t servlen,
-                   int flags) KEEP_ERRNO(int, ws_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags))
+                   int flags) TRACED(int, CODE, "getnameinfo", ws_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags))

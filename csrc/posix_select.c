@@ -368,15 +368,15 @@ static int ws_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The exported calls (errno kept, as everywhere in the core) */
+/* The exported calls (errno kept, as everywhere in the core; traced, trace.h) */
 
 int ps_select(int nfds, ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptfds,
               const ps_timeval *timeout)
 {
     (void)nfds;   /* ignored, as on Windows */
-    KEEP_ERRNO(int, ws_select(readfds, writefds, exceptfds, timeout))
+    TRACED(int, INT, "select", ws_select(readfds, writefds, exceptfds, timeout))
 }
 
 int ps_fd_isset(ps_socket s, const ps_fd_set *set) KEEP_ERRNO(int, ws_fd_isset(s, set))
 int ps_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
-    KEEP_ERRNO(int, ws_wsapoll(fds, nfds, timeout_ms))
+    TRACED(int, INT, "WSAPoll", ws_wsapoll(fds, nfds, timeout_ms))

@@ -47,7 +47,7 @@ static ps_socket ws_wsasocket(int af, int type, int protocol, const void *protoc
         ps_thread_last_error = PS_WSAEINVAL;
         return PS_INVALID_SOCKET;
     }
-    return ps_socket_open(af, type, protocol);
+    return ps_ws_socket(af, type, protocol);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -285,7 +285,7 @@ static int ws_wsasenddisconnect(ps_socket s, const ps_wsabuf *data)
         ps_release(sl);
         return ps_fail(PS_WSAENOPROTOOPT);
     }
-    return ps_shutdown(s, PS_SD_SEND);
+    return ps_ws_shutdown(s, PS_SD_SEND);
 }
 
 static int ws_wsarecvdisconnect(ps_socket s, ps_wsabuf *data)
@@ -294,7 +294,7 @@ static int ws_wsarecvdisconnect(ps_socket s, ps_wsabuf *data)
        not fail (MS docs, WSARecvDisconnect), and Windows' does not: data is
        left as it is. */
     (void)data;
-    return ps_shutdown(s, PS_SD_RECEIVE);
+    return ps_ws_shutdown(s, PS_SD_RECEIVE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -380,14 +380,14 @@ static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_s
         if (in == NULL || in_size < sizeof(uint32_t))
             return ps_fail(PS_WSAEFAULT);
         arg = read_u_long(in);
-        ret = ps_ioctlsocket(s, (long)FIONBIO, &arg);
+        ret = ps_ws_ioctlsocket(s, (long)FIONBIO, &arg);
         if (ret == 0)
             *returned = 0;
         return ret;
     }
     if (out == NULL || out_size < sizeof(uint32_t))
         return ps_fail(PS_WSAEFAULT);
-    ret = ps_ioctlsocket(s, code == (uint32_t)FIONREAD ? (long)FIONREAD : (long)SIOCATMARK, &arg);
+    ret = ps_ws_ioctlsocket(s, code == (uint32_t)FIONREAD ? (long)FIONREAD : (long)SIOCATMARK, &arg);
     if (ret == 0) {
         uint32_t v = (uint32_t)arg;
         memcpy(out, &v, sizeof v);
@@ -401,24 +401,27 @@ static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_s
 
 ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
                        uint32_t flags)
-    KEEP_ERRNO(ps_socket, ws_wsasocket(af, type, protocol, protocol_info, g, flags))
+    TRACED(ps_socket, SOCKET, "WSASocketA", ws_wsasocket(af, type, protocol, protocol_info, g, flags))
+ps_socket ps_wsasocketw(int af, int type, int protocol, const void *protocol_info, uint32_t g,
+                        uint32_t flags)
+    TRACED(ps_socket, SOCKET, "WSASocketW", ws_wsasocket(af, type, protocol, protocol_info, g, flags))
 int ps_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent, uint32_t flags,
                const void *overlapped, ps_wsa_completion completion)
-    KEEP_ERRNO(int, wsa_send(s, buffers, count, sent, flags, NULL, 0, 0, overlapped, completion))
+    TRACED(int, INT, "WSASend", wsa_send(s, buffers, count, sent, flags, NULL, 0, 0, overlapped, completion))
 int ps_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
                  uint32_t flags, const void *to, int tolen, const void *overlapped,
                  ps_wsa_completion completion)
-    KEEP_ERRNO(int, wsa_send(s, buffers, count, sent, flags, to, tolen, 1, overlapped, completion))
+    TRACED(int, INT, "WSASendTo", wsa_send(s, buffers, count, sent, flags, to, tolen, 1, overlapped, completion))
 int ps_wsarecv(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
                uint32_t *flags, const void *overlapped, ps_wsa_completion completion)
-    KEEP_ERRNO(int, wsa_recv(s, buffers, count, received, flags, NULL, NULL, 0, overlapped, completion))
+    TRACED(int, INT, "WSARecv", wsa_recv(s, buffers, count, received, flags, NULL, NULL, 0, overlapped, completion))
 int ps_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
                    uint32_t *flags, void *from, int *fromlen, const void *overlapped,
                    ps_wsa_completion completion)
-    KEEP_ERRNO(int, wsa_recv(s, buffers, count, received, flags, from, fromlen, 1, overlapped, completion))
-int ps_wsasenddisconnect(ps_socket s, const ps_wsabuf *data) KEEP_ERRNO(int, ws_wsasenddisconnect(s, data))
-int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data) KEEP_ERRNO(int, ws_wsarecvdisconnect(s, data))
+    TRACED(int, INT, "WSARecvFrom", wsa_recv(s, buffers, count, received, flags, from, fromlen, 1, overlapped, completion))
+int ps_wsasenddisconnect(ps_socket s, const ps_wsabuf *data) TRACED(int, INT, "WSASendDisconnect", ws_wsasenddisconnect(s, data))
+int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data) TRACED(int, INT, "WSARecvDisconnect", ws_wsarecvdisconnect(s, data))
 int ps_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
                 uint32_t out_size, uint32_t *returned, const void *overlapped,
                 ps_wsa_completion completion)
-    KEEP_ERRNO(int, ws_wsaioctl(s, code, in, in_size, out, out_size, returned, overlapped, completion))
+    TRACED(int, INT, "WSAIoctl", ws_wsaioctl(s, code, in, in_size, out, out_size, returned, overlapped, completion))

@@ -5,7 +5,9 @@
  * call goes straight to ws2_32 and whatever it returns is by definition right:
  * the pass-throughs check no argument and rewrite no error code. The only logic
  * of our own is in the one-call paths at the end, which compose plain Winsock
- * calls and have no Winsock counterpart to defer to.
+ * calls and have no Winsock counterpart to defer to. The exports, at the very
+ * end, are one line each, as in posix.c: TRACED (trace.h) around the ws_
+ * function doing the work.
  */
 #include "platform.h"
 
@@ -43,7 +45,7 @@ PS_STATIC_ASSERT(PS_POLLRDNORM == POLLRDNORM && PS_POLLRDBAND == POLLRDBAND && P
 
 /* ---- startup, cleanup and the last error -------------------------------- */
 
-int ps_startup(uint16_t version, ps_wsadata *data)
+static int ws_startup(uint16_t version, ps_wsadata *data)
 {
     WSADATA wsa;
     int rc;
@@ -71,7 +73,7 @@ int ps_startup(uint16_t version, ps_wsadata *data)
     return rc;
 }
 
-int ps_cleanup(void)
+static int ws_cleanup(void)
 {
     return WSACleanup();
 }
@@ -88,90 +90,90 @@ void ps_set_last_error(int code)
 
 /* ---- sockets ------------------------------------------------------------ */
 
-ps_socket ps_socket_open(int af, int type, int protocol)
+static ps_socket ws_socket(int af, int type, int protocol)
 {
     return (ps_socket)socket(af, type, protocol);
 }
 
-int ps_closesocket(ps_socket s)
+static int ws_closesocket(ps_socket s)
 {
     return closesocket(SOCK(s));
 }
 
-int ps_bind(ps_socket s, const void *name, int namelen)
+static int ws_bind(ps_socket s, const void *name, int namelen)
 {
     return bind(SOCK(s), (const struct sockaddr *)name, namelen);
 }
 
-int ps_listen(ps_socket s, int backlog)
+static int ws_listen(ps_socket s, int backlog)
 {
     return listen(SOCK(s), backlog);
 }
 
-ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
+static ps_socket ws_accept(ps_socket s, void *addr, int *addrlen)
 {
     return (ps_socket)accept(SOCK(s), (struct sockaddr *)addr, addrlen);
 }
 
-int ps_connect(ps_socket s, const void *name, int namelen)
+static int ws_connect(ps_socket s, const void *name, int namelen)
 {
     return connect(SOCK(s), (const struct sockaddr *)name, namelen);
 }
 
-int ps_send(ps_socket s, const void *buf, int len, int flags)
+static int ws_send(ps_socket s, const void *buf, int len, int flags)
 {
     return send(SOCK(s), (const char *)buf, len, flags);
 }
 
-int ps_recv(ps_socket s, void *buf, int len, int flags)
+static int ws_recv(ps_socket s, void *buf, int len, int flags)
 {
     return recv(SOCK(s), (char *)buf, len, flags);
 }
 
-int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
+static int ws_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
 {
     return sendto(SOCK(s), (const char *)buf, len, flags, (const struct sockaddr *)to, tolen);
 }
 
-int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
+static int ws_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
 {
     return recvfrom(SOCK(s), (char *)buf, len, flags, (struct sockaddr *)from, fromlen);
 }
 
-int ps_shutdown(ps_socket s, int how)
+static int ws_shutdown(ps_socket s, int how)
 {
     return shutdown(SOCK(s), how);
 }
 
-int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
+static int ws_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
 {
     return setsockopt(SOCK(s), level, optname, (const char *)optval, optlen);
 }
 
-int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
+static int ws_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
 {
     return getsockopt(SOCK(s), level, optname, (char *)optval, optlen);
 }
 
-int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
+static int ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
 {
     return ioctlsocket(SOCK(s), cmd, argp);
 }
 
-int ps_getsockname(ps_socket s, void *name, int *namelen)
+static int ws_getsockname(ps_socket s, void *name, int *namelen)
 {
     return getsockname(SOCK(s), (struct sockaddr *)name, namelen);
 }
 
-int ps_getpeername(ps_socket s, void *name, int *namelen)
+static int ws_getpeername(ps_socket s, void *name, int *namelen)
 {
     return getpeername(SOCK(s), (struct sockaddr *)name, namelen);
 }
 
 /* ---- waiting on several sockets ------------------------------------------ */
 
-int ps_select(int nfds, ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptfds,
-              const ps_timeval *timeout)
+static int ws_select(int nfds, ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptfds,
+                     const ps_timeval *timeout)
 {
     /* A set of any FD_SETSIZE: Winsock reads fd_count handles, as the core
        does. select's timeout is a `const PTIMEVAL` (the pointer is const, not
@@ -185,15 +187,15 @@ int ps_fd_isset(ps_socket s, const ps_fd_set *set)
     return __WSAFDIsSet(SOCK(s), (fd_set *)set);
 }
 
-int ps_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
+static int ws_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
 {
     return WSAPoll((WSAPOLLFD *)fds, nfds, timeout_ms);
 }
 
 /* ---- names --------------------------------------------------------------- */
 
-int ps_getaddrinfo(const char *node, const char *service,
-                   const struct addrinfo *hints, struct addrinfo **res)
+static int ws_getaddrinfo(const char *node, const char *service,
+                          const struct addrinfo *hints, struct addrinfo **res)
 {
     int rc;
     if (ps_reserved_invalid_name(node) && res != NULL) {
@@ -234,7 +236,7 @@ PS_STATIC_ASSERT(PS_NI_NOFQDN == NI_NOFQDN && PS_NI_NUMERICHOST == NI_NUMERICHOS
                  PS_NI_MAXSERV == NI_MAXSERV, ni_flags);
 PS_STATIC_ASSERT(sizeof(IN_ADDR) == sizeof(uint32_t), in_addr_size);
 
-ps_hostent *ps_gethostbyname(const char *name)
+static ps_hostent *ws_gethostbyname(const char *name)
 {
     /* The one rule of our own, shared with ps_getaddrinfo: .invalid never
        reaches the resolver. */
@@ -245,35 +247,35 @@ ps_hostent *ps_gethostbyname(const char *name)
     return (ps_hostent *)gethostbyname(name);
 }
 
-ps_hostent *ps_gethostbyaddr(const void *addr, int len, int type)
+static ps_hostent *ws_gethostbyaddr(const void *addr, int len, int type)
 {
     return (ps_hostent *)gethostbyaddr((const char *)addr, len, type);
 }
 
-int ps_gethostname(char *name, int namelen)
+static int ws_gethostname(char *name, int namelen)
 {
     return gethostname(name, namelen);
 }
 
-const char *ps_inet_ntoa(uint32_t in)
+static const char *ws_inet_ntoa(uint32_t in)
 {
     IN_ADDR addr;
     memcpy(&addr, &in, sizeof addr);
     return inet_ntoa(addr);
 }
 
-ps_servent *ps_getservbyname(const char *name, const char *proto)
+static ps_servent *ws_getservbyname(const char *name, const char *proto)
 {
     return (ps_servent *)getservbyname(name, proto);
 }
 
-ps_servent *ps_getservbyport(int port, const char *proto)
+static ps_servent *ws_getservbyport(int port, const char *proto)
 {
     return (ps_servent *)getservbyport(port, proto);
 }
 
-int ps_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen,
-                   char *serv, uint32_t servlen, int flags)
+static int ws_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen,
+                          char *serv, uint32_t servlen, int flags)
 {
     int rc = getnameinfo((const struct sockaddr *)sa, salen, host, hostlen, serv, servlen, flags);
     /* As ps_getaddrinfo: the code is in the last error too. */
@@ -368,8 +370,8 @@ ps_signal_hook ps_set_signal_hook(ps_signal_hook hook)
     return previous;
 }
 
-int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
-               int timeout_ms, size_t *sent)
+static int ws_sendall(ps_socket s, const void *buf, size_t len, int flags,
+                      int timeout_ms, size_t *sent)
 {
     const char *p = (const char *)buf;
     size_t done = 0, ignored;
@@ -470,7 +472,7 @@ static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received, deadline_
     return rc;
 }
 
-int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+static int ws_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
 {
     size_t ignored;
     int rc;
@@ -484,13 +486,21 @@ int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_m
     return rc < 0 ? fail_with(-rc) : rc;
 }
 
+/* closesocket inside ps_disconnect, traced as the call it is. */
+static int disconnect_close(SOCKET s)
+{
+    int ret = closesocket(s);
+    PS_TRACE_RESULT(INT, "closesocket", ret);
+    return ret;
+}
+
 /* Closes s after a failure, keeping the failure's code as the last error. */
 static int close_after_failure(SOCKET s, int err)
 {
     /* WSAENOTSOCK means s is no socket of ours: closing that value could
        close a handle that another thread has just been given. */
     if (err != WSAENOTSOCK)
-        closesocket(s);
+        disconnect_close(s);
     return fail_with(err);
 }
 
@@ -503,20 +513,31 @@ int ps_disconnect(ps_socket s, void *buf, size_t cap, size_t *received, int time
     if (received == NULL)
         received = &ignored;
     *received = 0;
-    if (buf == NULL && cap != 0)
+    if (buf == NULL && cap != 0) {
+        if (PS_TRACING())
+            ps_trace_call("shutdown", -1, WSAEFAULT);
         return close_after_failure(SOCK(s), WSAEFAULT);
+    }
 
-    if (shutdown(SOCK(s), SD_SEND) == SOCKET_ERROR)
-        return close_after_failure(SOCK(s), WSAGetLastError());
+    if (shutdown(SOCK(s), SD_SEND) == SOCKET_ERROR) {
+        int err = WSAGetLastError();
+        if (PS_TRACING())
+            ps_trace_call("shutdown", -1, err);
+        return close_after_failure(SOCK(s), err);
+    }
+    if (PS_TRACING())
+        ps_trace_call("shutdown", 0, 0);
     rc = drain_to(SOCK(s), (char *)buf, cap, received, deadline);
+    if (PS_TRACING())
+        ps_trace_drain(rc < 0 ? -1 : rc, *received, -rc);
     if (rc == 1)
         return 1;
     if (rc < 0)
         return close_after_failure(SOCK(s), -rc);
-    return closesocket(SOCK(s));
+    return disconnect_close(SOCK(s));
 }
 
-int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
+static int ws_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
 {
     const struct sockaddr *addr = (const struct sockaddr *)name;
     deadline_t deadline = ps_deadline_after(timeout_ms);
@@ -595,8 +616,8 @@ static int refuse_overlapped(const void *overlapped, ps_wsa_completion completio
     return 1;
 }
 
-ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
-                       uint32_t flags)
+static ps_socket ws_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
+                              uint32_t flags)
 {
     /* A WSAPROTOCOL_INFO is refused as on POSIX, which has no provider catalog. */
     if (protocol_info != NULL) {
@@ -606,17 +627,17 @@ ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info
     return (ps_socket)WSASocketW(af, type, protocol, NULL, (GROUP)g, flags);
 }
 
-int ps_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent, uint32_t flags,
-               const void *overlapped, ps_wsa_completion completion)
+static int ws_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent, uint32_t flags,
+                      const void *overlapped, ps_wsa_completion completion)
 {
     if (refuse_overlapped(overlapped, completion))
         return SOCKET_ERROR;
     return WSASend(SOCK(s), (LPWSABUF)buffers, count, (LPDWORD)sent, flags, NULL, NULL);
 }
 
-int ps_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
-                 uint32_t flags, const void *to, int tolen, const void *overlapped,
-                 ps_wsa_completion completion)
+static int ws_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
+                        uint32_t flags, const void *to, int tolen, const void *overlapped,
+                        ps_wsa_completion completion)
 {
     if (refuse_overlapped(overlapped, completion))
         return SOCKET_ERROR;
@@ -624,17 +645,17 @@ int ps_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t
                      (const struct sockaddr *)to, tolen, NULL, NULL);
 }
 
-int ps_wsarecv(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
-               uint32_t *flags, const void *overlapped, ps_wsa_completion completion)
+static int ws_wsarecv(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+                      uint32_t *flags, const void *overlapped, ps_wsa_completion completion)
 {
     if (refuse_overlapped(overlapped, completion))
         return SOCKET_ERROR;
     return WSARecv(SOCK(s), (LPWSABUF)buffers, count, (LPDWORD)received, (LPDWORD)flags, NULL, NULL);
 }
 
-int ps_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
-                   uint32_t *flags, void *from, int *fromlen, const void *overlapped,
-                   ps_wsa_completion completion)
+static int ws_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+                          uint32_t *flags, void *from, int *fromlen, const void *overlapped,
+                          ps_wsa_completion completion)
 {
     if (refuse_overlapped(overlapped, completion))
         return SOCKET_ERROR;
@@ -642,21 +663,118 @@ int ps_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32
                        (struct sockaddr *)from, fromlen, NULL, NULL);
 }
 
-int ps_wsasenddisconnect(ps_socket s, const ps_wsabuf *data)
+static int ws_wsasenddisconnect(ps_socket s, const ps_wsabuf *data)
 {
     return WSASendDisconnect(SOCK(s), (LPWSABUF)data);
 }
 
-int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data)
+static int ws_wsarecvdisconnect(ps_socket s, ps_wsabuf *data)
 {
     return WSARecvDisconnect(SOCK(s), (LPWSABUF)data);
 }
 
-int ps_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
-                uint32_t out_size, uint32_t *returned, const void *overlapped,
-                ps_wsa_completion completion)
+static int ws_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
+                       uint32_t out_size, uint32_t *returned, const void *overlapped,
+                       ps_wsa_completion completion)
 {
     if (refuse_overlapped(overlapped, completion))
         return SOCKET_ERROR;
     return WSAIoctl(SOCK(s), code, (LPVOID)in, in_size, out, out_size, (LPDWORD)returned, NULL, NULL);
 }
+
+/* ------------------------------------------------------------------------ */
+/* The exported Winsock calls, each TRACED (trace.h): the pass-throughs above
+   and the one-call paths, written as the Winsock calls they stand for
+   (ps_disconnect writes its own, where it makes them). */
+
+int ps_startup(uint16_t version, ps_wsadata *data)
+    TRACED(int, CODE, "WSAStartup", ws_startup(version, data))
+int ps_cleanup(void) TRACED(int, INT, "WSACleanup", ws_cleanup())
+ps_socket ps_socket_open(int af, int type, int protocol)
+    TRACED(ps_socket, SOCKET, "socket", ws_socket(af, type, protocol))
+int ps_closesocket(ps_socket s) TRACED(int, INT, "closesocket", ws_closesocket(s))
+int ps_bind(ps_socket s, const void *name, int namelen)
+    TRACED(int, INT, "bind", ws_bind(s, name, namelen))
+int ps_listen(ps_socket s, int backlog) TRACED(int, INT, "listen", ws_listen(s, backlog))
+ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
+    TRACED(ps_socket, SOCKET, "accept", ws_accept(s, addr, addrlen))
+int ps_connect(ps_socket s, const void *name, int namelen)
+    TRACED(int, INT, "connect", ws_connect(s, name, namelen))
+int ps_send(ps_socket s, const void *buf, int len, int flags)
+    TRACED(int, INT, "send", ws_send(s, buf, len, flags))
+int ps_recv(ps_socket s, void *buf, int len, int flags)
+    TRACED(int, INT, "recv", ws_recv(s, buf, len, flags))
+int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
+    TRACED(int, INT, "sendto", ws_sendto(s, buf, len, flags, to, tolen))
+int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
+    TRACED(int, INT, "recvfrom", ws_recvfrom(s, buf, len, flags, from, fromlen))
+int ps_shutdown(ps_socket s, int how) TRACED(int, INT, "shutdown", ws_shutdown(s, how))
+int ps_setsockopt(ps_socket s, int level, int optname, const void *optval, int optlen)
+    TRACED(int, INT, "setsockopt", ws_setsockopt(s, level, optname, optval, optlen))
+int ps_getsockopt(ps_socket s, int level, int optname, void *optval, int *optlen)
+    TRACED(int, INT, "getsockopt", ws_getsockopt(s, level, optname, optval, optlen))
+int ps_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
+    TRACED(int, INT, "ioctlsocket", ws_ioctlsocket(s, cmd, argp))
+int ps_getsockname(ps_socket s, void *name, int *namelen)
+    TRACED(int, INT, "getsockname", ws_getsockname(s, name, namelen))
+int ps_getpeername(ps_socket s, void *name, int *namelen)
+    TRACED(int, INT, "getpeername", ws_getpeername(s, name, namelen))
+int ps_select(int nfds, ps_fd_set *readfds, ps_fd_set *writefds, ps_fd_set *exceptfds,
+              const ps_timeval *timeout)
+    TRACED(int, INT, "select", ws_select(nfds, readfds, writefds, exceptfds, timeout))
+int ps_wsapoll(ps_wsapollfd *fds, unsigned long nfds, int timeout_ms)
+    TRACED(int, INT, "WSAPoll", ws_wsapoll(fds, nfds, timeout_ms))
+int ps_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                   struct addrinfo **res)
+    TRACED(int, CODE, "getaddrinfo", ws_getaddrinfo(node, service, hints, res))
+int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_ms)
+    TRACED(int, INT, "connect", ws_connect_timeout(s, name, namelen, timeout_ms))
+int ps_sendall(ps_socket s, const void *buf, size_t len, int flags, int timeout_ms, size_t *sent)
+    TRACED_SENDALL(ws_sendall)
+int ps_drain(ps_socket s, void *buf, size_t cap, size_t *received, int timeout_ms)
+    TRACED_DRAIN(ws_drain)
+ps_socket ps_wsasocket(int af, int type, int protocol, const void *protocol_info, uint32_t g,
+                       uint32_t flags)
+    TRACED(ps_socket, SOCKET, "WSASocketA", ws_wsasocket(af, type, protocol, protocol_info, g, flags))
+ps_socket ps_wsasocketw(int af, int type, int protocol, const void *protocol_info, uint32_t g,
+                        uint32_t flags)
+    TRACED(ps_socket, SOCKET, "WSASocketW", ws_wsasocket(af, type, protocol, protocol_info, g, flags))
+int ps_wsasend(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent, uint32_t flags,
+               const void *overlapped, ps_wsa_completion completion)
+    TRACED(int, INT, "WSASend", ws_wsasend(s, buffers, count, sent, flags, overlapped, completion))
+int ps_wsasendto(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *sent,
+                 uint32_t flags, const void *to, int tolen, const void *overlapped,
+                 ps_wsa_completion completion)
+    TRACED(int, INT, "WSASendTo",
+           ws_wsasendto(s, buffers, count, sent, flags, to, tolen, overlapped, completion))
+int ps_wsarecv(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+               uint32_t *flags, const void *overlapped, ps_wsa_completion completion)
+    TRACED(int, INT, "WSARecv", ws_wsarecv(s, buffers, count, received, flags, overlapped, completion))
+int ps_wsarecvfrom(ps_socket s, const ps_wsabuf *buffers, uint32_t count, uint32_t *received,
+                   uint32_t *flags, void *from, int *fromlen, const void *overlapped,
+                   ps_wsa_completion completion)
+    TRACED(int, INT, "WSARecvFrom",
+           ws_wsarecvfrom(s, buffers, count, received, flags, from, fromlen, overlapped, completion))
+int ps_wsasenddisconnect(ps_socket s, const ps_wsabuf *data)
+    TRACED(int, INT, "WSASendDisconnect", ws_wsasenddisconnect(s, data))
+int ps_wsarecvdisconnect(ps_socket s, ps_wsabuf *data)
+    TRACED(int, INT, "WSARecvDisconnect", ws_wsarecvdisconnect(s, data))
+int ps_wsaioctl(ps_socket s, uint32_t code, const void *in, uint32_t in_size, void *out,
+                uint32_t out_size, uint32_t *returned, const void *overlapped,
+                ps_wsa_completion completion)
+    TRACED(int, INT, "WSAIoctl",
+           ws_wsaioctl(s, code, in, in_size, out, out_size, returned, overlapped, completion))
+ps_hostent *ps_gethostbyname(const char *name)
+    TRACED(ps_hostent *, HOSTENT, "gethostbyname", ws_gethostbyname(name))
+ps_hostent *ps_gethostbyaddr(const void *addr, int len, int type)
+    TRACED(ps_hostent *, HOSTENT, "gethostbyaddr", ws_gethostbyaddr(addr, len, type))
+int ps_gethostname(char *name, int namelen)
+    TRACED(int, INT, "gethostname", ws_gethostname(name, namelen))
+const char *ps_inet_ntoa(uint32_t in) TRACED(const char *, TEXT, "inet_ntoa", ws_inet_ntoa(in))
+ps_servent *ps_getservbyname(const char *name, const char *proto)
+    TRACED(ps_servent *, SERVENT, "getservbyname", ws_getservbyname(name, proto))
+ps_servent *ps_getservbyport(int port, const char *proto)
+    TRACED(ps_servent *, SERVENT, "getservbyport", ws_getservbyport(port, proto))
+int ps_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen, char *serv,
+                   uint32_t servlen, int flags)
+    TRACED(int, CODE, "getnameinfo", ws_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags))

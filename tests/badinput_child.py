@@ -452,6 +452,12 @@ CASES: List[Case] = [
     Case("wsaioctl_no_returned", "ws.WSAIoctl(s, ws.FIONREAD, None, 0, ws.u_long(), 4, None)", (R, -1, FAULT)),
     Case("wsaioctl_keepalive_short", "ws.WSAIoctl(s, ws.SIO_KEEPALIVE_VALS, bytes(4), 4, None, 0, ws.DWORD())",
          (R, -1, FAULT)),
+    # -- the trace (portsock.trace_to) -------------------------------------------------
+    Case("trace_to_none", "portsock.trace_to(None)", ("raises", "TypeError")),
+    Case("trace_to_int", "portsock.trace_to(5)", ("raises", "TypeError")),
+    Case("trace_to_nul", "portsock.trace_to('a\\0b')", ("raises", "ValueError")),
+    Case("trace_to_missing_dir", "portsock.trace_to('/nonexistent-portsock-dir/t.jsonl')",
+         ("raises", "FileNotFoundError")),
 ]
 
 BY_NAME: Dict[str, Case] = {c.name: c for c in CASES}

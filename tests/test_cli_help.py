@@ -38,7 +38,7 @@ def test_main_help_names_the_common_winsock_codes() -> None:
         assert "%-6d %s" % (code, name) in out
 
 
-@pytest.mark.parametrize("command", ["demo", "client", "server"])
+@pytest.mark.parametrize("command", ["demo", "client", "server", "parity"])
 def test_each_command_explains_itself(command: str) -> None:
     result = portsock(command, "--help")
     assert result.returncode == 0

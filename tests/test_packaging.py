@@ -258,6 +258,9 @@ def test_wheel_is_typed_and_abi3(dists: Dict[str, Path]) -> None:
         names = set(zf.namelist())
     assert "portsock/py.typed" in names
     assert "portsock/_core.pyi" in names
+    # portsock parity builds the core and the scenario driver: their C, copied in by setup.py.
+    for name in ("csrc/portsock.h", "csrc/trace.c", "csrc/SOURCES", "csrc/include/portsock/winsock2.h", "driver.c"):
+        assert "portsock/_native/" + name in names, sorted(names)
     assert any(re.fullmatch(r"portsock/_core\..*(so|pyd)", n) for n in names), sorted(names)
     limited_api = (sys.implementation.name == "cpython" and not hasattr(sys, "gettotalrefcount")
                    and not sysconfig.get_config_var("Py_GIL_DISABLED"))
@@ -293,6 +296,13 @@ def test_wheel_installs_and_runs_outside_the_tree(dists: Dict[str, Path]) -> Non
                            capture_output=True, text=True, timeout=60, cwd=str(cwd))
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).resolve().is_relative_to(venv.resolve()), where.stdout
+    # The parity machinery finds the C the wheel carries (no source tree here).
+    found = subprocess.run([str(python), "-c", "from portsock._parity import native; "
+                            "print(native.CSRC); print(native.DRIVER); print(native.CORE_POSIX[0])"],
+                           capture_output=True, text=True, timeout=60, cwd=str(cwd))
+    assert found.returncode == 0, found.stderr
+    for line in found.stdout.split():
+        assert Path(line).is_relative_to(venv.resolve()) and Path(line).exists(), found.stdout
 
 
 # --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ For every scenario: the Python mirror on Linux, the C driver through the shim on
 Linux (the POSIX core), and the core's Windows backend under Wine each give
 their trace; the Linux runs must equal Windows' expected trace (the raw Winsock
 trace under Wine with the declared Wine differences of
-tests/parity/wine_differences.py substituted), and the Windows backend, a pass-
+src/portsock/_parity/wine_differences.py substituted), and the Windows backend, a pass-
 through, must equal the raw Winsock trace itself, Wine's bugs included.
 
 Needs gcc, x86_64-w64-mingw32-gcc and Wine (/usr/lib/wine/wine64). A missing

@@ -25,6 +25,8 @@ import pytest
 from portsock import winsock as ws
 from portsock._core import lib
 
+from parity import native
+
 UNWRITTEN = 0x7777
 
 _start_children, child = childrun.scenarios("signal_child.py", 30.0)
@@ -444,8 +446,8 @@ def test_the_windows_backend_refuses_overlapped_io_too():
             f.write(WIN32_PROGRAM)
         csrc = os.path.join(ROOT, "csrc")
         subprocess.run([MINGW, "-std=c11", "-DPORTSOCK_USE_CORE", "-I" + os.path.join(csrc, "include", "portsock"),
-                        "-I" + csrc, "-o", exe, src, os.path.join(csrc, "win32.c"), os.path.join(csrc, "errmap.c"),
-                        os.path.join(csrc, "addr.c"), "-lws2_32", "-static"], check=True, timeout=120)
+                        "-I" + csrc, "-o", exe, src, *native.CORE_WIN32, "-lws2_32", "-static"],
+                       check=True, timeout=120)
         env = dict(os.environ, WINEPREFIX=os.path.join(tmp, "prefix"), WINEDEBUG="-all",
                    WINEDLLOVERRIDES="mscoree=d;mshtml=d")
         env.pop("DISPLAY", None)

@@ -1,7 +1,7 @@
 """SEMANTICS.md, "WSAPoll": every rule, through portsock.winsock on real
 loopback sockets, with Windows' exact codes and flags (checked against real
 Winsock under Wine 8, and against Microsoft's documentation where Wine 8
-differs: tests/parity/wine_differences.py). Every wait is bounded: a timeout
+differs: src/portsock/_parity/wine_differences.py). Every wait is bounded: a timeout
 of a few seconds at most, or an infinite one only where another thread makes
 the socket ready; every thread is joined with a bound.
 """

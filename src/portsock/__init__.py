@@ -8,6 +8,8 @@ on Windows, Linux and macOS.
   ``WinsockError`` and the matching builtin (ConnectionResetError, ...).
 - ``portsock.aio``: the same for asyncio (``await portsock.aio.connect()``).
 - ``portsock.testing``: scripted loopback peers for parity tests.
+- ``portsock.trace_to(path)`` (or PORTSOCK_TRACE=path): one JSON line per
+  Winsock call of the process, from the core.
 """
 
 from portsock import _core
@@ -34,6 +36,7 @@ from portsock._connection import (  # noqa: E402
 )
 from portsock._errors import ReplyTooLarge, WinsockError, error_class, error_for  # noqa: E402
 from portsock._server import Listener, create_server  # noqa: E402
+from portsock._trace import trace_to  # noqa: E402
 from portsock.winsock import AF_INET, AF_INET6, AF_UNSPEC, SD_BOTH, SD_RECEIVE, SD_SEND  # noqa: E402
 
 
@@ -51,3 +54,4 @@ __all__ = [
     "DEFAULT_EXIT_TIMEOUT", "DEFAULT_EXIT_MAX_SIZE", "SD_RECEIVE", "SD_SEND", "SD_BOTH", "AF_UNSPEC", "AF_INET",
     "AF_INET6", "__version__",
 ]
+__all__ += ["trace_to"]

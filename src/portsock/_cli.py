@@ -317,6 +317,7 @@ examples:
   portsock demo                          both samples in one process, on 127.0.0.1
   portsock server                        in one terminal: listen on 127.0.0.1:27015
   portsock client 127.0.0.1 --trace      in another: the client, and each call as JSON
+  portsock parity client.c -- 127.0.0.1  a Winsock program on the core and on Winsock (Wine)
 
 Run "portsock COMMAND --help" for a command's options.""")
     parser.add_argument("--version", action="version", version="%(prog)s " + _version(),
@@ -368,6 +369,13 @@ examples:
     server.add_argument("--host", default="127.0.0.1",
                         help="IPv4 address to listen on; 0.0.0.0 for every interface (default: %(default)s)")
     server.add_argument("--port", default=DEFAULT_PORT, help="port to listen on (default: %(default)s)")
+
+    # Parsed by portsock._parity.command itself (main() hands it the arguments);
+    # listed here for the help.
+    sub.add_parser(
+        "parity", add_help=False,
+        help="PROGRAM.c|SCENARIOS.txt|SCRIPT.py|DIR: run it on the POSIX core, real Winsock (Wine) and "
+             "the core's Windows backend (Wine); differences side by side")
     return parser
 
 
@@ -389,6 +397,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """The `portsock` command: returns the exit status (see the help's table)."""
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["parity"]:
+        from portsock._parity import command
+        return command.main(words[1:])
     args = _parser().parse_args(argv)
     try:
         return _run(args)

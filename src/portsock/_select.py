@@ -209,7 +209,7 @@ def WSAPoll(fdArray: Optional[List[WSAPOLLFD]], fds: int, timeout: int) -> int:
     wait = _wrap(_check_int(timeout, "timeout"), 32)
     if fdArray is not None and n > len(fdArray):
         lib.ps_set_last_error(lib.PS_WSAEFAULT)
-        return _trace.record("WSAPoll", -1)
+        return _trace.refused("WSAPoll", -1)
     entries = fdArray[:n] if fdArray is not None else []
     array = ffi.new("ps_wsapollfd[]", max(len(entries), 1)) if fdArray is not None else ffi.NULL
     for i, e in enumerate(entries):

@@ -1,14 +1,20 @@
 """Recording mirror calls as trace lines: {"call": ..., "ret": ..., "err": ...}.
 
 The same lines come from the C reference programs (tests/native), so a scenario
-can be compared between the Python mirror, the C core and real Winsock.
+can be compared between the Python mirror, the C core and real Winsock. The
+core writes them too, for every program on it (csrc/trace.c: PORTSOCK_TRACE,
+or trace_to() below); a call the mirror answers itself, without reaching the
+core (an argument C could not be given), is handed to the core's trace by
+refused(), so that the core's trace of a mirror program has the lines
+trace() records.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar, Union
 
 from portsock._core import lib
 
@@ -37,14 +43,17 @@ def failed(call: str, ret: int) -> bool:
     return ret == -1
 
 
+def _err(call: str, ret: int) -> int:
+    if call in CODE_CALLS:
+        return ret
+    return int(lib.ps_last_error()) if failed(call, ret) else 0
+
+
 def record(call: str, ret: int) -> int:
     """Called by every mirror function with its return value; returns it."""
     if _recorders:
         ret_int = int(ret)
-        if call in CODE_CALLS:
-            err = ret_int
-        else:
-            err = int(lib.ps_last_error()) if failed(call, ret_int) else 0
+        err = _err(call, ret_int)
         for recorder in list(_recorders):
             recorder(call, ret_int, err)
     return ret
@@ -73,18 +82,28 @@ def record_text(call: str, text: str) -> str:
     return text
 
 
+def refused(call: str, ret: int) -> int:
+    """record() for a call the mirror answered itself (the core never saw it):
+    also written to the core's trace, if one is on. Returns ret."""
+    ret_int = int(ret)
+    lib.ps_trace_call(call.encode("ascii"), ret_int, _err(call, ret_int))
+    return record(call, ret)
+
+
 class Trace:
     """The calls recorded by trace(): entries of {"call", "ret", "err"}.
 
     ``err`` is WSAGetLastError() after a failed call and 0 after a successful
     one (Winsock leaves the last error unspecified on success). SOCKET values
-    are normalised to "S1", "S2", ... in order of appearance, INVALID_SOCKET
-    to "INVALID_SOCKET", so traces from different runs and platforms compare
-    equal."""
+    are normalised to "S1", "S2", ... in order of appearance (a new number for
+    every socket returned, as the parity driver and the core's trace number
+    them, even where Windows hands out a closed socket's value again),
+    INVALID_SOCKET to "INVALID_SOCKET", so traces from different runs and
+    platforms compare equal."""
 
     def __init__(self) -> None:
         self.entries: List[Dict[str, Any]] = []
-        self._handles: Dict[int, str] = {}
+        self._sockets = 0
         self._thread: Optional[int] = None
 
     def _record(self, call: str, ret: Any, err: int) -> None:
@@ -95,7 +114,8 @@ class Trace:
             if ret == _INVALID_SOCKET:
                 shown = "INVALID_SOCKET"
             else:
-                shown = self._handles.setdefault(ret, "S%d" % (len(self._handles) + 1))
+                self._sockets += 1
+                shown = "S%d" % self._sockets
         self.entries.append({"call": call, "ret": shown, "err": err})
 
     def lines(self) -> List[str]:
@@ -144,3 +164,39 @@ class trace:
     def __exit__(self, *exc: Any) -> None:
         with _lock:
             _recorders.remove(self._recorder)
+
+
+class trace_to:
+    """Writes the core's trace, one JSON line per Winsock call of this process
+    (every thread, every layer: the mirror, Connection, aio), to path ("-":
+    stderr), appending; the same as PORTSOCK_TRACE=path in the environment:
+
+        with portsock.trace_to("calls.jsonl"):
+            ...
+
+    It starts at once (usable without a with block: close() ends it) and
+    replaces any trace already on, numbering sockets from S1 again. Raises
+    OSError if the file cannot be opened (the trace is then off)."""
+
+    def __init__(self, path: Union[str, os.PathLike[str]]) -> None:
+        self.path = os.fspath(path)
+        if not isinstance(self.path, str):
+            raise TypeError("path must be a str or os.PathLike of str, not %s" % type(self.path).__name__)
+        if "\0" in self.path:
+            raise ValueError("embedded null byte in the trace's path")
+        code = int(lib.ps_trace_open(os.fsencode(self.path)))
+        if code != 0:
+            raise OSError(code, os.strerror(code), self.path)
+
+    def close(self) -> None:
+        """Ends the trace (whichever one is on)."""
+        lib.ps_trace_close()
+
+    def __enter__(self) -> trace_to:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "trace_to(%r)" % self.path

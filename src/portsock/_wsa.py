@@ -199,7 +199,8 @@ def _wsasocket(call: str, af: int, type: int, protocol: int, info: object, g: in
                                                  _c_int(protocol, "protocol")))
     group, f = _dword(g, "g"), _dword(flags, "dwFlags")
     pinfo = ffi.NULL if info is None else ffi.new("char[1]")
-    ret = int(lib.ps_wsasocket(a, t, p, pinfo, group or 0, f or 0))
+    open_socket = lib.ps_wsasocketw if call == "WSASocketW" else lib.ps_wsasocket
+    ret = int(open_socket(a, t, p, pinfo, group or 0, f or 0))
     return _trace.record(call, ret)
 
 

@@ -641,7 +641,7 @@ def WSAStartup(wVersionRequested: int, lpWSAData: Optional[WSADATA]) -> int:
     if lpWSAData is not None and not isinstance(lpWSAData, WSADATA):
         raise TypeError("lpWSAData must be a WSADATA or None")
     if not 0 <= version <= 0xFFFF:
-        return _trace.record("WSAStartup", WSAVERNOTSUPPORTED)
+        return _trace.refused("WSAStartup", WSAVERNOTSUPPORTED)
     if lpWSAData is None:
         ret = int(lib.ps_startup(version, ffi.NULL))
     else:
@@ -712,15 +712,15 @@ def getaddrinfo(pNodeName: Optional[str], pServiceName: Optional[str], pHints: O
     # but CPython first tries the operand as an int and raises and clears a
     # TypeError internally, which costs more than the rest of the test.
     if node is not None and 0 in node:
-        return _trace.record("getaddrinfo", _gai_fail(WSAHOST_NOT_FOUND))
+        return _trace.refused("getaddrinfo", _gai_fail(WSAHOST_NOT_FOUND))
     if service is not None and 0 in service:
-        return _trace.record("getaddrinfo", _gai_fail(WSATYPE_NOT_FOUND))
+        return _trace.refused("getaddrinfo", _gai_fail(WSATYPE_NOT_FOUND))
     hints = [0, 0, 0, 0]
     if pHints is not None:
         for i, name in enumerate(("ai_flags", "ai_family", "ai_socktype", "ai_protocol")):
             value = _c_int(getattr(pHints, name), name)
             if value is None:
-                return _trace.record("getaddrinfo", _gai_fail(WSAEINVAL))
+                return _trace.refused("getaddrinfo", _gai_fail(WSAEINVAL))
             hints[i] = value
     res = ffi.new("struct addrinfo **")
     ret = int(lib.ps_getaddrinfo_hints(node if node is not None else ffi.NULL,
@@ -852,9 +852,9 @@ def _addr_call(fn: Any, callname: str, s: int, name: Any, namelen: int) -> int:
     length = _c_int(namelen, "namelen")
     buf = _encode_sockaddr(name, max(length or 0, 0))
     if buf is None or length is None or length > _MAX_OPTLEN:
-        return _trace.record(callname, _fail(h, WSAEFAULT))
+        return _trace.refused(callname, _fail(h, WSAEFAULT))
     if buf is False:
-        return _trace.record(callname, _fail(h, WSAEAFNOSUPPORT))
+        return _trace.refused(callname, _fail(h, WSAEAFNOSUPPORT))
     return _trace.record(callname, _blocking(fn(h, buf, length)))
 
 
@@ -869,13 +869,12 @@ def connect(s: int, name: Optional[_SockAddr], namelen: int) -> int:
     if _type(s) is int and _type(namelen) is int and 0 <= s <= _SOCKET_MAX and 0 <= namelen <= _MAX_OPTLEN:
         buf = _encode_sockaddr(name, namelen)
         if buf is None:
-            ret = _fail(s, WSAEFAULT)
-        elif buf is False:
-            ret = _fail(s, WSAEAFNOSUPPORT)
-        else:
-            ret = lib.ps_connect(s, buf, namelen)
-            if _signals.pending is not None:
-                _signals.raise_pending()
+            return _trace.refused("connect", _fail(s, WSAEFAULT))
+        if buf is False:
+            return _trace.refused("connect", _fail(s, WSAEAFNOSUPPORT))
+        ret = lib.ps_connect(s, buf, namelen)
+        if _signals.pending is not None:
+            _signals.raise_pending()
         if _recorders:
             _trace.record("connect", ret)
         return ret
@@ -965,7 +964,7 @@ def _name_call(fn: Any, callname: str, s: int, name: Any, namelen: Any) -> int:
     else:
         buf, plen, _ = _name_out(name, namelen)
     if plen != ffi.NULL and plen[0] < 0:
-        return _trace.record(callname, _fail(h, WSAEFAULT))
+        return _trace.refused(callname, _fail(h, WSAEFAULT))
     ret = int(fn(h, buf, plen))
     if ret == 0:
         _name_in(name, namelen, buf, plen)
@@ -1013,9 +1012,9 @@ def _send(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int) -> int:
         n = _length(buf, len)
     f = _c_int(flags, "flags")
     if n is None:
-        return _trace.record("send", _fail(h, WSAEFAULT))
+        return _trace.refused("send", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("send", _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused("send", _fail(h, WSAEOPNOTSUPP))
     return _trace.record("send", _blocking(lib.ps_send(h, cbuf, n, f)))
 
 
@@ -1052,9 +1051,9 @@ def _recv(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int) -> int:
         n = _length(buf, len)
     f = _c_int(flags, "flags")
     if n is None:
-        return _trace.record("recv", _fail(h, WSAEFAULT))
+        return _trace.refused("recv", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("recv", _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused("recv", _fail(h, WSAEOPNOTSUPP))
     return _trace.record("recv", _blocking(lib.ps_recv(h, cbuf, n, f)))
 
 
@@ -1073,11 +1072,11 @@ def sendto(s: int, buf: Optional[_ReadableBuffer], len: int, flags: int, to: Opt
     tl = _c_int(tolen, "tolen")
     tobuf = _encode_sockaddr(to, max(tl or 0, 0))
     if n is None or tl is None or tl > _MAX_OPTLEN:
-        return _trace.record("sendto", _fail(h, WSAEFAULT))
+        return _trace.refused("sendto", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("sendto", _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused("sendto", _fail(h, WSAEOPNOTSUPP))
     if tobuf is False:
-        return _trace.record("sendto", _fail(h, WSAEAFNOSUPPORT))
+        return _trace.refused("sendto", _fail(h, WSAEAFNOSUPPORT))
     to_c = tobuf if tobuf is not None else ffi.NULL
     return _trace.record("sendto", _blocking(lib.ps_sendto(h, cbuf, n, f, to_c, tl)))
 
@@ -1097,9 +1096,9 @@ def recvfrom(s: int, buf: Optional[_WriteableBuffer], len: int, flags: int, from
     f = _c_int(flags, "flags")
     fbuf, plen, _ = _name_out(from_, fromlen)
     if n is None:
-        return _trace.record("recvfrom", _fail(h, WSAEFAULT))
+        return _trace.refused("recvfrom", _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record("recvfrom", _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused("recvfrom", _fail(h, WSAEOPNOTSUPP))
     ret = int(_blocking(lib.ps_recvfrom(h, cbuf, n, f, fbuf, plen)))
     if ret >= 0:
         _name_in(from_, fromlen, fbuf, plen)
@@ -1120,7 +1119,7 @@ def shutdown(s: int, how: int) -> int:
     h = _handle(s)
     w = _c_int(how, "how")
     if w is None:
-        return _trace.record("shutdown", _fail(h, WSAEINVAL))
+        return _trace.refused("shutdown", _fail(h, WSAEINVAL))
     return _trace.record("shutdown", lib.ps_shutdown(h, w))
 
 
@@ -1160,9 +1159,9 @@ def setsockopt(s: int, level: int, optname: int, optval: Union[LINGER, int, _Sca
     else:
         data = bytes(memoryview(optval))
     if lv is None or on is None:
-        return _trace.record("setsockopt", _fail(h, WSAEINVAL))
+        return _trace.refused("setsockopt", _fail(h, WSAEINVAL))
     if data is None or ln is None or ln > len(data):
-        return _trace.record("setsockopt", _fail(h, WSAEFAULT))
+        return _trace.refused("setsockopt", _fail(h, WSAEFAULT))
     cval = ffi.new("char[]", data) if data else ffi.new("char[1]")
     return _trace.record("setsockopt", lib.ps_setsockopt(h, lv, on, cval, ln))
 
@@ -1191,9 +1190,9 @@ def getsockopt(s: int, level: int, optname: int, optval: Union[LINGER, _Scalar, 
         _output_buffer(optval, "optval")   # a TypeError unless writable
         capacity = _buffer_size(optval)
     if lv is None or on is None:
-        return _trace.record("getsockopt", _fail(h, WSAEINVAL))
+        return _trace.refused("getsockopt", _fail(h, WSAEINVAL))
     if optval is None or optlen is None or optlen.value > capacity or _c_int(optlen.value, "optlen") is None:
-        return _trace.record("getsockopt", _fail(h, WSAEFAULT))
+        return _trace.refused("getsockopt", _fail(h, WSAEFAULT))
     cval = ffi.new("char[]", max(capacity, 1))
     plen = ffi.new("int *", optlen.value)
     ret = int(lib.ps_getsockopt(h, lv, on, cval, plen))
@@ -1230,11 +1229,11 @@ def ioctlsocket(s: int, cmd: int, argp: Union[int, _Scalar, None]) -> int:
     if value is None:
         # C's NULL: the core checks it before the command.
         if c is None:
-            return _trace.record("ioctlsocket", _fail(h, WSAEFAULT))
+            return _trace.refused("ioctlsocket", _fail(h, WSAEFAULT))
         return _trace.record("ioctlsocket", int(lib.ps_ioctlsocket(h, c, ffi.NULL)))
     if c is None:
         # No long holds it, so it is no command Winsock knows.
-        return _trace.record("ioctlsocket", _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused("ioctlsocket", _fail(h, WSAEOPNOTSUPP))
     arg = ffi.new("unsigned long *", value & 0xFFFFFFFF)
     ret = int(lib.ps_ioctlsocket(h, c, arg))
     if ret == 0 and isinstance(argp, _Scalar):

@@ -86,7 +86,7 @@ def render(scenarios: List[sc.Scenario], traces: Dict[str, Dict[str, List[Dict[s
       "(`tests/native/driver.c` built with mingw against `<winsock2.h>`), except on the steps "
       "where Wine is known to differ from Windows: there the cell gives Windows' value and Wine's, "
       "and a note under the table gives the reason and the source "
-      "(declared once, in `tests/parity/wine_differences.py`).")
+      "(declared once, in `src/portsock/_parity/wine_differences.py`).")
     w("- **Linux raw sockets**: what the same step gives with plain POSIX calls (`close` for "
       "`closesocket`, `SHUT_WR` for `SD_SEND`, ...): the return value and the errno name; "
       "— where POSIX has no such call. Observed on the machine that generated this page "

@@ -598,7 +598,7 @@ static inline uint32_t ps_shim_in_addr_bits(struct in_addr in)
 #define WSASocketA(af, type, protocol, lpProtocolInfo, g, dwFlags) \
     ps_wsasocket((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
 #define WSASocketW(af, type, protocol, lpProtocolInfo, g, dwFlags) \
-    ps_wsasocket((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
+    ps_wsasocketw((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
 #define WSASocket(af, type, protocol, lpProtocolInfo, g, dwFlags) \
     ps_wsasocket((af), (type), (protocol), (lpProtocolInfo), (g), (dwFlags))
 #define WSASend(s, lpBuffers, dwBufferCount, lpNumberOfBytesSent, dwFlags, lpOverlapped,      \

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Set
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+# The source tree this package sits in (src/portsock/_parity), when it does:
+# the project's own scenarios are the default file there.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 SCENARIOS_FILE = os.path.join(ROOT, "tests", "native", "scenarios.txt")
 
 # op -> (minimum, maximum) number of arguments
@@ -81,7 +83,7 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
     scenarios: List[Scenario] = []
     current: Optional[Scenario] = None
     names: Dict[str, int] = {}
-    variables: set = set()
+    variables: Set[str] = set()
     thread = False
     for number, raw in enumerate(text.splitlines(), 1):
         code, _, comment = raw.partition("#")
@@ -188,7 +190,7 @@ def sizes(word: str) -> Optional[List[int]]:
     return [] if word == "none" else [int(n) for n in word.split(",")]
 
 
-def _check_handle(word: str, variables: set, where: str) -> None:
+def _check_handle(word: str, variables: Set[str], where: str) -> None:
     """A handle word: a defined socket variable, invalid, or a number."""
     if word in variables or word == "invalid" or re.match(r"^(0x[0-9a-fA-F]+|\d+)$", word):
         return

@@ -12,7 +12,7 @@ and is compared to the raw Wine trace, differences included.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 
 class WineDifference(NamedTuple):
@@ -197,7 +197,7 @@ WINE_DIFFERENCES: List[WineDifference] = [
 ]
 
 
-def by_step() -> Dict[tuple, WineDifference]:
+def by_step() -> Dict[Tuple[str, int], WineDifference]:
     return {(d.scenario, d.step): d for d in WINE_DIFFERENCES}
 
 

@@ -1,6 +1,6 @@
 """Runs the parity scenarios through portsock.winsock (the Python mirror).
 
-    python tests/parity/interp.py [SCENARIOS_FILE|-] [NAME ...]
+    python -m portsock._parity.interp [SCENARIOS_FILE|-] [NAME ...]
 
 prints what tests/native/driver.c prints: "== NAME", then one trace line per op.
 Every traced line comes from portsock.winsock.trace() around the one mirror call
@@ -12,18 +12,13 @@ tests/native/scenarios.txt for the language.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from portsock import winsock as ws  # noqa: E402
-
-from parity import scenarios as sc  # noqa: E402
+from portsock import winsock as ws
+from portsock._parity import scenarios as sc
 
 JOIN_BUDGET = 10.0
 
@@ -245,7 +240,7 @@ class Runner:
             family = ws.AF_INET6 if a[1] == "loopback6" else ws.AF_INET
             addr = loopback(family)
             call, ret, err = traced(ws.bind, h, addr, ws.sizeof(addr))
-            if ret == 0:
+            if ret == 0 and h is not None:
                 self.addresses[a[0]] = bound_address(h, family)
             return trace_line(call, ret, err)
         if name == "listen":
@@ -270,14 +265,14 @@ class Runner:
         if name == "close":
             return trace_line(*traced(ws.closesocket, h))
         if name == "close_value":
-            value = ws.INVALID_SOCKET if a[0] == "invalid" else sc.number(a[0])
-            return trace_line(*traced(ws.closesocket, value))
+            forged = ws.INVALID_SOCKET if a[0] == "invalid" else sc.number(a[0])
+            return trace_line(*traced(ws.closesocket, forged))
         if name == "linger":
-            value = ws.LINGER(sc.number(a[1]), sc.number(a[2]))
-            return trace_line(*traced(ws.setsockopt, h, ws.SOL_SOCKET, ws.SO_LINGER, value, 4))
+            linger = ws.LINGER(sc.number(a[1]), sc.number(a[2]))
+            return trace_line(*traced(ws.setsockopt, h, ws.SOL_SOCKET, ws.SO_LINGER, linger, 4))
         if name == "rcvtimeo":
-            value = ws.DWORD(sc.number(a[1]))
-            return trace_line(*traced(ws.setsockopt, h, ws.SOL_SOCKET, ws.SO_RCVTIMEO, value, 4))
+            rcvtimeo = ws.DWORD(sc.number(a[1]))
+            return trace_line(*traced(ws.setsockopt, h, ws.SOL_SOCKET, ws.SO_RCVTIMEO, rcvtimeo, 4))
         if name == "fionbio":
             return trace_line(*traced(ws.ioctlsocket, h, ws.FIONBIO, ws.u_long(sc.number(a[1]))))
         if name == "soerror":

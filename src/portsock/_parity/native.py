@@ -1,8 +1,9 @@
 """Finds the toolchains, builds tests/native/driver.c three ways, and runs every
-scenario in each of the five interpreters, all at once.
+scenario in each of the five interpreters, all at once (tests/test_parity.py,
+tools/gen_semantics.py and `portsock parity`).
 
 The runs (names used everywhere in the parity machinery):
-    python      the Python mirror (portsock.winsock) on this machine  tests/parity/interp.py
+    python      the Python mirror (portsock.winsock) on this machine  portsock/_parity/interp.py
     shim        driver.c against the shim headers, on the POSIX core  gcc
     wine        driver.c against the real <winsock2.h>: real Winsock  mingw, under Wine
     core_wine   driver.c mapped onto the core's Windows backend       mingw + csrc/win32.c, under Wine
@@ -14,6 +15,7 @@ costs seconds), with a watchdog inside and a timeout outside.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -23,13 +25,25 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from parity import scenarios as sc
+from portsock._parity import scenarios as sc
 
-ROOT = sc.ROOT
-CSRC = os.path.join(ROOT, "csrc")
-NATIVE = os.path.join(ROOT, "tests", "native")
-DRIVER = os.path.join(NATIVE, "driver.c")
+# The C the builds need: the core (csrc/, the shim headers in it) and the
+# scenario driver. In a source tree, its own files; in an installed package,
+# the copies the wheel carries in portsock/_native/ (setup.py puts them there:
+# the tree keeps one copy of each).
 PARITY = os.path.dirname(os.path.abspath(__file__))
+_SHIPPED = os.path.join(os.path.dirname(PARITY), "_native")
+if os.path.isfile(os.path.join(sc.ROOT, "csrc", "portsock.h")):
+    ROOT = sc.ROOT
+    CSRC = os.path.join(ROOT, "csrc")
+    DRIVER = os.path.join(ROOT, "tests", "native", "driver.c")
+else:
+    ROOT = _SHIPPED
+    CSRC = os.path.join(_SHIPPED, "csrc")
+    DRIVER = os.path.join(_SHIPPED, "driver.c")
+NATIVE = os.path.dirname(DRIVER)
+# raw.py (docs only) stays in the source tree's tests/parity.
+RAW = os.path.join(sc.ROOT, "tests", "parity", "raw.py")
 
 RUNS = ("python", "shim", "wine", "core_wine")   # compared by tests/test_parity.py
 ALL_RUNS = RUNS + ("raw",)
@@ -85,6 +99,13 @@ class Tools:
             here = os.path.join(os.path.dirname(os.path.realpath(self.wine)), "wineserver")
             self.wineserver = _which(here) or _which("wineserver")
 
+    def need(self, tool: str) -> str:
+        """The path of tool ("cc", "mingw" or "wine"); ParityError when it is missing."""
+        path: Optional[str] = getattr(self, tool)
+        if path is None:
+            raise ParityError("missing: " + "; ".join(self.missing()))
+        return path
+
     def missing(self) -> List[str]:
         out = []
         if not self.cc:
@@ -114,7 +135,7 @@ class WinePrefix:
 
     def init(self) -> subprocess.Popen[bytes]:
         """Starts creating the prefix (wineboot); wait() on the result."""
-        return subprocess.Popen([self.tools.wine, "wineboot", "--init"], env=self.env,
+        return subprocess.Popen([self.tools.need("wine"), "wineboot", "--init"], env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
 
@@ -134,12 +155,13 @@ SHIM_DIR = os.path.join(CSRC, "include", "portsock")
 def build_commands(tools: Tools, out: str) -> Dict[str, List[List[str]]]:
     """The three builds of driver.c, as the comment at its top gives them."""
     core_exe = os.path.join(out, "driver_core.exe")
-    core = [[tools.mingw, *CFLAGS, "-DPORTSOCK_USE_CORE", "-I" + SHIM_DIR, "-I" + CSRC,
+    cc, mingw = tools.need("cc"), tools.need("mingw")
+    core = [[mingw, *CFLAGS, "-DPORTSOCK_USE_CORE", "-I" + SHIM_DIR, "-I" + CSRC,
              "-o", core_exe, DRIVER, *CORE_WIN32, "-lws2_32", "-static"]]
     return {
-        "shim": [[tools.cc, *CFLAGS, "-I" + SHIM_DIR, "-I" + CSRC,
+        "shim": [[cc, *CFLAGS, "-I" + SHIM_DIR, "-I" + CSRC,
                   "-o", os.path.join(out, "driver_shim"), DRIVER, *CORE_POSIX, "-lpthread"]],
-        "wine": [[tools.mingw, *CFLAGS, "-o", os.path.join(out, "driver_winsock.exe"), DRIVER,
+        "wine": [[mingw, *CFLAGS, "-o", os.path.join(out, "driver_winsock.exe"), DRIVER,
                   "-lws2_32", "-static"]],
         "core_wine": core,
     }
@@ -174,23 +196,24 @@ def build(tools: Tools, out: str) -> Dict[str, float]:
 
 def _command(run: str, tools: Tools, out: str) -> List[str]:
     if run == "python":
-        return [sys.executable, os.path.join(PARITY, "interp.py"), "-"]
+        return [sys.executable, "-m", "portsock._parity.interp", "-"]
     if run == "raw":
-        return [sys.executable, os.path.join(PARITY, "raw.py"), "-"]
+        return [sys.executable, RAW, "-"]
     exe = binaries(out)[run]
     if run == "shim":
         return [exe, "-"]
-    return [tools.wine, exe, "-"]
+    return [tools.need("wine"), exe, "-"]
 
 
 def run_all(tools: Tools, out: str, text: str, wine: Optional[WinePrefix],
-            runs=ALL_RUNS) -> Results:
+            runs: Sequence[str] = ALL_RUNS) -> Results:
     """Runs every scenario of `text` in each run, all runs at once."""
     procs: Dict[str, Any] = {}
     started: Dict[str, float] = {}
     files: Dict[str, Any] = {}
     env_py = dict(os.environ)
-    env_py["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(PARITY),
+    # raw.py imports tests/parity as `parity`.
+    env_py["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(RAW)),
                                                         env_py.get("PYTHONPATH")]))
     for run in runs:
         env = wine.env if run in ("wine", "core_wine") and wine else env_py
@@ -264,7 +287,7 @@ class Results:
             return cls.from_json(json.load(f))
 
 
-def collect(out: str, text: Optional[str] = None, runs=ALL_RUNS) -> Results:
+def collect(out: str, text: Optional[str] = None, runs: Sequence[str] = ALL_RUNS) -> Results:
     """Everything in one call (for tools/gen_semantics.py): find the tools, make
     a Wine prefix, build, run, clean up. Raises ParityError if a tool is missing."""
     tools = Tools()
@@ -310,11 +333,12 @@ def write_shim_aliases() -> List[str]:
     """The shim's other header spellings (tools/shim_aliases.py), written if
     missing; returns the names written."""
     tools = os.path.join(ROOT, "tools")
+    if not os.path.isfile(os.path.join(tools, "shim_aliases.py")):
+        return []   # an installed package: the wheel's copy of the shim has them already
     if tools not in sys.path:
         sys.path.insert(0, tools)
-    import shim_aliases
-
-    return shim_aliases.generate()
+    written: List[str] = importlib.import_module("shim_aliases").generate()
+    return written
 
 
 def build_and_run_under_wine(source: str, exe: str, flags: Sequence[str] = ()) -> str:
