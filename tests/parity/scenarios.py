@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -33,6 +33,9 @@ SET_WHICH = {"r", "w", "e"}
 TARGETS = {"closedport", "closedport6"}
 WSADATA_FIELDS = {"wVersion", "wHighVersion", "iMaxSockets", "iMaxUdpDg"}
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
+# "# rule: SEL-6 SEL-8" on a scenario line: the rules of docs/winsock-rules.md it pins
+RULES_COMMENT_RE = re.compile(r"^rules?:(.*)$")
+RULE_ID_RE = re.compile(r"^[A-Z]+-[1-9][0-9]*$")
 
 
 class Op(NamedTuple):
@@ -57,6 +60,7 @@ class Scenario(NamedTuple):
     name: str
     line: int
     ops: List[Op]
+    rules: Tuple[str, ...] = ()   # the rule IDs its "# rule:" comment names
 
 
 class ScenarioError(ValueError):
@@ -85,12 +89,14 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
                 raise ScenarioError("%s: scenario %s ends with a thread not joined"
                                     % (where, current.name))
             names[words[1]] = number
-            current = Scenario(words[1], number, [])
+            current = Scenario(words[1], number, [], _rule_ids(comment, where))
             scenarios.append(current)
             variables, thread = set(), False
             continue
         if current is None:
             raise ScenarioError("%s: op before the first 'scenario'" % where)
+        if RULES_COMMENT_RE.match(comment.strip()):
+            raise ScenarioError("%s: a rule comment belongs on the scenario line" % where)
         op, args = words[0], words[1:]
         if op not in ARITY:
             raise ScenarioError("%s: unknown op %r" % (where, op))
@@ -137,6 +143,16 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
     if current is not None and thread:
         raise ScenarioError("%s: scenario %s ends with a thread not joined" % (path, current.name))
     return scenarios
+
+
+def _rule_ids(comment: str, where: str) -> Tuple[str, ...]:
+    named = RULES_COMMENT_RE.match(comment.strip())
+    if not named:
+        return ()
+    ids = tuple(named.group(1).replace(",", " ").split())
+    if not ids or not all(RULE_ID_RE.match(i) for i in ids):
+        raise ScenarioError("%s: expected '# rule: ID ...' (IDs like SEL-6)" % where)
+    return ids
 
 
 def _check_handle(word: str, variables: set, where: str) -> None:
