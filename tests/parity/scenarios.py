@@ -145,6 +145,13 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
     return scenarios
 
 
+def _check_handle(word: str, variables: set, where: str) -> None:
+    """A handle word: a defined socket variable, invalid, or a number."""
+    if word in variables or word == "invalid" or re.match(r"^(0x[0-9a-fA-F]+|\d+)$", word):
+        return
+    raise ScenarioError("%s: socket variable %s is not defined" % (where, word))
+
+
 def _rule_ids(comment: str, where: str) -> Tuple[str, ...]:
     named = RULES_COMMENT_RE.match(comment.strip())
     if not named:
@@ -153,13 +160,6 @@ def _rule_ids(comment: str, where: str) -> Tuple[str, ...]:
     if not ids or not all(RULE_ID_RE.match(i) for i in ids):
         raise ScenarioError("%s: expected '# rule: ID ...' (IDs like SEL-6)" % where)
     return ids
-
-
-def _check_handle(word: str, variables: set, where: str) -> None:
-    """A handle word: a defined socket variable, invalid, or a number."""
-    if word in variables or word == "invalid" or re.match(r"^(0x[0-9a-fA-F]+|\d+)$", word):
-        return
-    raise ScenarioError("%s: socket variable %s is not defined" % (where, word))
 
 
 def parse(path: str = SCENARIOS_FILE) -> List[Scenario]:
