@@ -123,10 +123,10 @@ def rules() -> Dict[str, Rule]:
     return parsed
 
 
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[str]]:
-    """Every pytest node ID of the suite, with the rules its markers name."""
-    out = str(tmp_path_factory.mktemp("rules") / "collected.json")
+def collect_nodes(directory: str) -> Dict[str, List[str]]:
+    """Every pytest node ID of the suite, with the rules its markers name
+    (pytest --collect-only in a subprocess, its JSON written in directory)."""
+    out = os.path.join(directory, "collected.json")
     run = subprocess.run([sys.executable, "-c", COLLECT, out], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -134,6 +134,11 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[str]]:
         result = json.load(f)
     assert result["code"] == 0 and len(result["items"]) > 500, result["code"]
     return result["items"]
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[str]]:
+    return collect_nodes(str(tmp_path_factory.mktemp("rules")))
 
 
 @pytest.fixture(scope="module")
@@ -306,3 +311,11 @@ def test_every_rule_the_repository_cites_exists(rules: Dict[str, Rule]) -> None:
                              for i in ids if i not in rules)
     assert not wrong, "\n".join(wrong)
     assert count > 100, "only %d rule citations found outside the page" % count
+
+
+def test_bind_rules_has_nothing_left_to_bind() -> None:
+    """tools/bind_rules.py, which the lead runs after a merge, finds nothing to
+    change on a bound tree (and so still runs)."""
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bind_rules.py"), "--check"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout + run.stderr
