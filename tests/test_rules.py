@@ -208,6 +208,8 @@ def test_rules_awaiting_a_merge(rules: Dict[str, Rule], collected: Dict[str, Lis
                 wrong.append("%s: %s is here: drop '(branch %s, bound at merge)'" % (r.id, t, r.branch))
             elif os.path.exists(os.path.join(ROOT, t.split("::")[0])):
                 wrong.append("%s: %s has no %s: bind the rule to its real tests" % (r.id, t.split("::")[0], t))
+    wrong.extend("AWAITING_MERGE names %s, which no rule awaits any more: drop it" % branch
+                 for branch in sorted(AWAITING_MERGE - {r.branch for r in waiting}))
     assert not wrong, "\n".join(wrong)
     if waiting:
         pytest.skip("%d rules await their tests from %s: %s" % (
