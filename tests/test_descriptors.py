@@ -1,4 +1,4 @@
-"""One OS descriptor per socket (DESIGN.md: "An open socket costs one OS
+"""One OS descriptor per socket (DESC-1 in docs/winsock-rules.md: "An open socket costs one OS
 descriptor"), also once it has waited in a blocking call: whatever lets
 closesocket wake a blocked call must not cost a descriptor per socket.
 

@@ -1,4 +1,4 @@
-"""SEMANTICS.md, "Resets, refusals, timeouts" and "errno to Winsock": the rows
+"""docs/winsock-rules.md, CONN-*, RESET-*, CLOSE-1, OPT-*, BUF-*, SOCK-1 and ERR-*: the rules
 that apply on Linux, through portsock.winsock, on real loopback sockets.
 
 Each test pins the exact return value and WSAGetLastError() code of Windows.
@@ -299,7 +299,7 @@ def test_send_null_zero_length(tcp: Tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("buf", [bytearray(4), None], ids=["buffer", "NULL"])
 def test_recv_zero_length(tcp: Tuple[int, int], buf: Optional[bytearray]) -> None:
-    """recv of 0 bytes (SEMANTICS.md is silent; Wine 8.0 decides): it waits
+    """recv of 0 bytes (BUF-3; Microsoft is silent, Wine 8.0 decides): it waits
     until there is something to read and returns 0 without consuming it, so
     it times out (10060) on a quiet blocking socket and gives 10035 on a
     non-blocking one; NULL is no fault for 0 bytes. POSIX returns 0 at once,
@@ -451,7 +451,7 @@ def test_errno_eafnosupport(wsa: ws.WSADATA, af: int) -> None:
     expect_error(ws.socket(af, ws.SOCK_STREAM, 0), ws.WSAEAFNOSUPPORT, ws.INVALID_SOCKET)
 
 
-# socket(): SEMANTICS.md is silent on the arguments; Wine 8.0 (its WSASocketW
+# socket() (SOCK-1): Microsoft is silent on the combinations; Wine 8.0 (its WSASocketW
 # is fitted to conformance tests that pass on Windows) decides. Linux would
 # take AF_UNSPEC and SOCK_SEQPACKET, refuse type 0, and give other codes.
 SOCKET_ARGS = [

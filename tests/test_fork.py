@@ -1,5 +1,5 @@
-"""A forked child never disturbs the parent's sockets (SEMANTICS.md, "Signals,
-fork and errno": the child closes, aborts, uses or cleans up inherited sockets
+"""A forked child never disturbs the parent's sockets (FORK-1 in
+docs/winsock-rules.md: the child closes, aborts, uses or cleans up inherited sockets
 and nothing changes for the parent's sockets or its blocked calls, as with the
 stdlib).
 

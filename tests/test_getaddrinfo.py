@@ -1,21 +1,23 @@
-"""SEMANTICS.md, "getaddrinfo (returns the code; also sets the last error)":
-every row that can be provoked without a network, through portsock.winsock.
+"""docs/winsock-rules.md, GAI-1 to GAI-9 (getaddrinfo returns the code and also sets
+the last error): every rule, through portsock.winsock.
 
 Names that must not resolve are under the reserved .invalid top-level domain.
-The "temporary failure -> 11002; permanent failure -> 11003" row needs a
-failing resolver and is not provoked here.
+GAI-7's temporary and permanent failures (11002, 11003) need a failing
+resolver: the core's table is checked directly instead, at the end.
 """
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import socket
 import subprocess
 import sys
 from typing import List, Optional, Tuple
 
 import pytest
 
-from portsock import winsock as ws
+from portsock import _core, winsock as ws
 
 from conftest import listener
 
@@ -205,3 +207,23 @@ def test_reserved_invalid_names_send_no_dns_query(tmp_path):
     calls = log.read_text()
     assert "socket(AF_INET6" in calls, "strace saw no network calls at all: " + calls
     assert "htons(53)" not in calls, calls
+
+
+# --------------------------------------------------------------------------
+# The resolver's codes (GAI-7 in docs/winsock-rules.md)
+
+# A temporary or permanent resolver failure cannot be provoked on loopback
+# without faking the resolver, so the core's one EAI -> Winsock table is
+# checked directly, through the function getaddrinfo and getnameinfo use.
+EAI_TO_WINSOCK = [("EAI_AGAIN", "WSATRY_AGAIN"), ("EAI_FAIL", "WSANO_RECOVERY"),
+                  ("EAI_NONAME", "WSAHOST_NOT_FOUND"), ("EAI_SERVICE", "WSATYPE_NOT_FOUND"),
+                  ("EAI_SOCKTYPE", "WSAESOCKTNOSUPPORT"), ("EAI_FAMILY", "WSAEAFNOSUPPORT"),
+                  ("EAI_MEMORY", "WSA_NOT_ENOUGH_MEMORY")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="ws2_32's getaddrinfo returns Winsock's codes itself")
+@pytest.mark.parametrize("eai, code", EAI_TO_WINSOCK, ids=[eai for eai, _ in EAI_TO_WINSOCK])
+def test_resolver_codes_map_to_winsock(eai: str, code: str) -> None:
+    core = ctypes.CDLL(_core.__file__)
+    core.ps_wsa_from_eai.argtypes = [ctypes.c_int, ctypes.c_int]
+    assert core.ps_wsa_from_eai(getattr(socket, eai), 0) == getattr(ws, code)

@@ -1,5 +1,5 @@
 """SOCKET handles are opaque: a closed, stale or forged value gives WSAENOTSOCK
-and never reaches a socket of the process (SEMANTICS.md, "Handles")."""
+and never reaches a socket of the process (docs/winsock-rules.md, HANDLE-1 to HANDLE-3)."""
 
 from __future__ import annotations
 

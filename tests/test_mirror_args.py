@@ -1,4 +1,4 @@
-"""The mirror's argument checks (portsock.winsock, DESIGN.md "the mirror").
+"""The mirror's argument checks (portsock.winsock; docs/porting.md, "1. The mirror and its rules").
 
 A wrong type raises TypeError (C would not have compiled the call). A value C
 could receive but that is wrong gives the Winsock error return, exactly as the
@@ -6,8 +6,8 @@ real call would; so does a value no C argument could hold (an int beyond the
 parameter's range). Handles are judged first, as Winsock does: a closed or
 forged handle gives 10038 whatever the other arguments are (Wine 8.0: send
 with a bad length or a NULL buffer, shutdown with a bad how, all 10038 on a
-closed handle). SEMANTICS.md rows cited: "Handles" and "len larger than the
-buffer, or negative; NULL buffer".
+closed handle). Rules pinned (docs/winsock-rules.md): HANDLE-2, HANDLE-3, SHUT-3
+and BUF-1.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_wrong_type_raises(tcp: Tuple[int, int], case: Tuple[str, Callable[[int]
 
 @pytest.mark.parametrize("kind", ["bytes", "bytearray", "memoryview", "array", "view-slice"])
 def test_send_buffer_kinds(tcp: Tuple[int, int], kind: str) -> None:
-    """send takes any contiguous bytes-like object (DESIGN.md: send)."""
+    """send takes any contiguous bytes-like object (docs/porting.md, "Buffers")."""
     client, server = tcp
     data = {"bytes": b"hello", "bytearray": bytearray(b"hello"), "memoryview": memoryview(b"hello"),
             "array": array.array("B", b"hello"), "view-slice": memoryview(b"__hello__")[2:7]}[kind]
@@ -110,7 +110,7 @@ def test_send_buffer_kinds(tcp: Tuple[int, int], kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["bytearray", "memoryview", "array", "view-slice"])
 def test_recv_buffer_kinds(tcp: Tuple[int, int], kind: str) -> None:
-    """recv fills a writable buffer in place, like C (DESIGN.md: recv); a view
+    """recv fills a writable buffer in place, like C (docs/porting.md, "Buffers"); a view
     of part of a buffer is written at its own offset."""
     client, server = tcp
     backing = bytearray(b"..........")

@@ -1,6 +1,6 @@
 """The old resolver and address calls: gethostbyname, gethostbyaddr, gethostname,
-inet_ntoa, getservbyname, getservbyport and getnameinfo (SEMANTICS.md, "The old
-resolver and address calls"; docs/porting.md, section 9).
+inet_ntoa, getservbyname, getservbyport and getnameinfo (docs/winsock-rules.md,
+RES-1 to RES-13; docs/porting.md, section 9).
 
 Only numeric addresses, localhost, names under .invalid and the services every
 services file has: nothing here depends on this machine's name or on DNS. The

@@ -1,4 +1,4 @@
-"""SEMANTICS.md, "select and Winsock's fd_set": every rule, through
+"""docs/winsock-rules.md, SEL-1 to SEL-15 (select and Winsock's fd_set): every rule, through
 portsock.winsock on real loopback sockets, with Windows' exact codes (each
 checked against real Winsock under Wine 8: tests/native/scenarios.txt has the
 same steps run four ways). Also the shim's fd_set in C: the program that used
@@ -65,6 +65,7 @@ def closed_port() -> object:
 # --------------------------------------------------------------------------
 # The fd_set and its macros
 
+@pytest.mark.rule("SEL-1", "SEL-2")
 def test_fd_set_is_a_count_and_an_array_of_sockets() -> None:
     s = ws.fd_set()
     assert (s.fd_count, s.fd_array) == (0, [])
@@ -83,6 +84,7 @@ def test_fd_set_is_a_count_and_an_array_of_sockets() -> None:
     assert (s.fd_count, s.fd_array) == (0, [])
 
 
+@pytest.mark.rule("SEL-2")
 def test_fd_set_holds_at_most_fd_setsize_handles() -> None:
     assert ws.FD_SETSIZE == 64
     s = ws.fd_set()
@@ -91,6 +93,7 @@ def test_fd_set_holds_at_most_fd_setsize_handles() -> None:
     assert s.fd_count == 64 and s.fd_array == list(range(4, 4 * 65, 4))
 
 
+@pytest.mark.rule("SEL-3")
 def test_fd_count_can_be_lowered_but_not_raised() -> None:
     s = fds(4, 8, 12)
     s.fd_count = 1
@@ -125,6 +128,7 @@ def test_a_non_int_in_fd_array_is_a_type_error(wsa: ws.WSADATA) -> None:
 # --------------------------------------------------------------------------
 # Arguments
 
+@pytest.mark.rule("SEL-13")
 def test_before_startup_and_after_the_final_cleanup() -> None:
     expect_error(ws.select(0, fds(0x30), None, None, ws.TIMEVAL()), ws.WSANOTINITIALISED)
     expect_error(ws.select(0, None, None, None, ws.TIMEVAL()), ws.WSANOTINITIALISED)
@@ -134,6 +138,7 @@ def test_before_startup_and_after_the_final_cleanup() -> None:
     expect_error(ws.select(0, None, fds(s), None, ws.TIMEVAL()), ws.WSANOTINITIALISED)
 
 
+@pytest.mark.rule("SEL-6")
 def test_every_set_null_or_empty_is_wsaeinval(wsa: ws.WSADATA) -> None:
     expect_error(ws.select(0, None, None, None, ws.TIMEVAL()), ws.WSAEINVAL)
     expect_error(ws.select(0, ws.fd_set(), ws.fd_set(), ws.fd_set(), ws.TIMEVAL()), ws.WSAEINVAL)
@@ -144,6 +149,7 @@ def test_every_set_null_or_empty_is_wsaeinval(wsa: ws.WSADATA) -> None:
     assert time.monotonic() - t0 < 1.0
 
 
+@pytest.mark.rule("SEL-7")
 def test_a_forged_or_closed_handle_is_wsaenotsock_and_the_sets_stay(wsa: ws.WSADATA) -> None:
     s = udp()
     readfds, writefds = fds(FORGED), fds(s, ws.INVALID_SOCKET)
@@ -155,6 +161,7 @@ def test_a_forged_or_closed_handle_is_wsaenotsock_and_the_sets_stay(wsa: ws.WSAD
         expect_error(sel(r=[value])[0], ws.WSAENOTSOCK)
 
 
+@pytest.mark.rule("SEL-4")
 def test_nfds_is_ignored(wsa: ws.WSADATA) -> None:
     s = udp()
     for nfds in (0, 1, -1, 0x7FFFFFFF, 1 << 40):
@@ -166,6 +173,7 @@ def test_nfds_is_ignored(wsa: ws.WSADATA) -> None:
 
 @pytest.mark.parametrize("timeout, most", [((0, 0), 0.15), ((-1, 0), 0.15), ((0, -5), 0.15),
                                            ((0, 300000), 0.6), ((0, 1300000), 1.8)])
+@pytest.mark.rule("SEL-5")
 def test_timeouts(wsa: ws.WSADATA, timeout: Tuple[int, int], most: float) -> None:
     """{0,0} returns at once, a negative time is no time, tv_usec beyond a second
     counts in full (Wine 8)."""
@@ -178,6 +186,7 @@ def test_timeouts(wsa: ws.WSADATA, timeout: Tuple[int, int], most: float) -> Non
     ws.closesocket(s)
 
 
+@pytest.mark.rule("SEL-5")
 def test_null_timeout_blocks_until_ready(pair: Tuple[int, int]) -> None:
     c, s = pair
     sender = threading.Timer(0.3, lambda: ws.send(s, b"late", 4, 0))
@@ -193,6 +202,7 @@ def test_null_timeout_blocks_until_ready(pair: Tuple[int, int]) -> None:
 # --------------------------------------------------------------------------
 # Readiness
 
+@pytest.mark.rule("SEL-12")
 def test_an_unconnected_tcp_socket_is_never_ready(wsa: ws.WSADATA) -> None:
     s = tcp()
     assert sel([s], [s], [s], (0, 200000)) == (0, [[], [], []])
@@ -202,6 +212,7 @@ def test_an_unconnected_tcp_socket_is_never_ready(wsa: ws.WSADATA) -> None:
     ws.closesocket(s)
 
 
+@pytest.mark.rule("SEL-10")
 def test_a_failed_nonblocking_connect_is_in_exceptfds_not_writefds(wsa: ws.WSADATA) -> None:
     s = tcp()
     nonblocking_connect(s, closed_port())
@@ -215,6 +226,7 @@ def test_a_failed_nonblocking_connect_is_in_exceptfds_not_writefds(wsa: ws.WSADA
     ws.closesocket(s)
 
 
+@pytest.mark.rule("SEL-9")
 def test_a_successful_nonblocking_connect_is_writable(wsa: ws.WSADATA) -> None:
     lst, bound = listener()
     s = tcp()
@@ -224,6 +236,7 @@ def test_a_successful_nonblocking_connect_is_writable(wsa: ws.WSADATA) -> None:
     ws.closesocket(lst)
 
 
+@pytest.mark.rule("SEL-11")
 def test_a_listener_with_a_pending_connection_is_readable(wsa: ws.WSADATA) -> None:
     lst, bound = listener()
     assert sel(r=[lst]) == (0, [[], None, None])
@@ -237,6 +250,7 @@ def test_a_listener_with_a_pending_connection_is_readable(wsa: ws.WSADATA) -> No
         ws.closesocket(h)
 
 
+@pytest.mark.rule("SEL-8")
 def test_the_count_is_per_set_and_the_sets_keep_only_ready_handles(pair: Tuple[int, int]) -> None:
     c, s = pair
     assert sel([c, s], [c]) == (1, [[], [c], None])
@@ -245,6 +259,7 @@ def test_the_count_is_per_set_and_the_sets_keep_only_ready_handles(pair: Tuple[i
     assert sel([c, s], [c, s], [c, s]) == (3, [[c], [c, s], []])
 
 
+@pytest.mark.rule("SEL-3")
 def test_duplicates_written_into_fd_array_count_once(pair: Tuple[int, int]) -> None:
     c, _ = pair
     writefds = ws.fd_set()
@@ -253,6 +268,7 @@ def test_duplicates_written_into_fd_array_count_once(pair: Tuple[int, int]) -> N
     assert writefds.fd_array == [c]
 
 
+@pytest.mark.rule("SEL-3")
 def test_more_than_fd_setsize_handles_written_into_fd_array(wsa: ws.WSADATA) -> None:
     """A program's own FD_SETSIZE may be larger: select reads fd_count handles."""
     socks = [udp() for _ in range(100)]
@@ -264,6 +280,7 @@ def test_more_than_fd_setsize_handles_written_into_fd_array(wsa: ws.WSADATA) -> 
         ws.closesocket(h)
 
 
+@pytest.mark.rule("SEL-11")
 def test_the_peers_fin_makes_the_socket_readable(pair: Tuple[int, int]) -> None:
     c, s = pair
     assert ws.shutdown(s, ws.SD_SEND) == 0
@@ -272,6 +289,7 @@ def test_the_peers_fin_makes_the_socket_readable(pair: Tuple[int, int]) -> None:
     assert ws.recv(c, bytearray(8), 8, 0) == 0
 
 
+@pytest.mark.rule("SEL-11")
 def test_a_reset_makes_the_socket_readable_and_writable(pair: Tuple[int, int]) -> None:
     c, s = pair
     abort(s)
@@ -280,6 +298,7 @@ def test_a_reset_makes_the_socket_readable_and_writable(pair: Tuple[int, int]) -
     expect_error(ws.recv(c, bytearray(8), 8, 0), ws.WSAECONNRESET)
 
 
+@pytest.mark.rule("SEL-8")
 def test_data_then_select_then_recv_gets_it_all(pair: Tuple[int, int]) -> None:
     c, s = pair
     assert ws.send(s, b"abc", 3, 0) == 3
@@ -304,18 +323,21 @@ def _close_during(handles: Tuple[Optional[List[int]], ...], victim: int) -> Tupl
     return ret, err, sets
 
 
+@pytest.mark.rule("SEL-14")
 def test_a_socket_closed_during_select_is_reported_readable(wsa: ws.WSADATA) -> None:
     s = tcp()
     ret, _, sets = _close_during(([s], [s], [s]), s)
     assert (ret, sets) == (1, [[s], [], []])
 
 
+@pytest.mark.rule("SEL-14")
 def test_a_socket_closed_during_select_in_no_readfds_is_wsaenotsock(wsa: ws.WSADATA) -> None:
     s = tcp()
     ret, err, sets = _close_during((None, [s], [s]), s)
     assert (ret, err, sets) == (-1, ws.WSAENOTSOCK, [None, [], []])
 
 
+@pytest.mark.rule("SEL-14")
 def test_a_connected_socket_closed_during_select(wsa: ws.WSADATA) -> None:
     c, s = connected_pair()
     ret, _, sets = _close_during(([c], None, None), c)
@@ -371,6 +393,7 @@ BUILDS = {
 
 
 @pytest.mark.parametrize("build", sorted(BUILDS))
+@pytest.mark.rule("SEL-1", "SEL-2", "SEL-15")
 def test_fd_set_program_through_the_shim(build: str, tmp_path: os.PathLike[str]) -> None:
     flags = BUILDS[build]
     if shutil.which(flags[0]) is None:
@@ -385,12 +408,14 @@ def test_fd_set_program_through_the_shim(build: str, tmp_path: os.PathLike[str])
     assert _build_and_run(cmd, exe) == EXPECTED.format(size=128 if "128" in build else 64)
 
 
+@pytest.mark.rule("SEL-1")
 def test_fd_set_program_under_wine_prints_the_same(tmp_path: os.PathLike[str]) -> None:
     exe = os.path.join(str(tmp_path), "fdset.exe")
     out = native.build_and_run_under_wine(FDSET_PROGRAM, exe, ["-std=c11", "-Wall", "-Wextra"])
     assert out == EXPECTED.format(size=64)
 
 
+@pytest.mark.rule("SEL-15")
 def test_the_shim_keeps_glibc_fd_set_out_of_reach(tmp_path: os.PathLike[str]) -> None:
     """fd_set, FD_SETSIZE, timeval and pollfd are Winsock's through the shim."""
     source = os.path.join(str(tmp_path), "names.c")

@@ -1,4 +1,4 @@
-"""SEMANTICS.md, "shutdown and the graceful disconnect": every row, through
+"""docs/winsock-rules.md, SHUT-1 to SHUT-11 (shutdown and the graceful disconnect): every rule, through
 portsock.winsock, on real loopback sockets.
 
 Each test pins the exact return value and WSAGetLastError() code of Windows

@@ -1,5 +1,5 @@
 """Signals during blocking calls, as the stdlib socket module behaves (PEP 475;
-SEMANTICS.md, "Signals, fork and errno"):
+docs/winsock-rules.md, SIG-1 to SIG-4):
 
 - a handler that raises (Ctrl-C: SIGINT with Python's default handler) ends
   the blocking call with its exception within 0.5 s of the signal, whatever

@@ -1,4 +1,4 @@
-"""SEMANTICS.md, "Startup and cleanup": every row, through portsock.winsock.
+"""docs/winsock-rules.md, START-1 to START-10: every rule, through portsock.winsock.
 
 Each test pins the exact return value and WSAGetLastError() code of Windows.
 The tests run with the startup count at 0 (the fixture below drains it before

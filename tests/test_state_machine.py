@@ -1,6 +1,6 @@
 """A property test: random call sequences through the mirror on real loopback
 TCP pairs, every return value and error code checked against a model of
-SEMANTICS.md.
+the rules of docs/winsock-rules.md.
 
 The model tracks, per end of each connected pair: whether its handle is open,
 its own shutdown state, the bytes the peer sent that it has not read yet (in

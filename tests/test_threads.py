@@ -1,6 +1,6 @@
 """Threads: closesocket wakes calls blocked in other threads with WSAEINTR
-(SEMANTICS.md: "closesocket(s) while another thread is blocked"), the last
-error is per thread, and SD_RECEIVE does not wake a blocked recv."""
+(CLOSE-1 in docs/winsock-rules.md), the last error is per thread (ERR-1),
+and SD_RECEIVE does not wake a blocked recv (SHUT-10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SEMANTICS.md, "WSAPoll": every rule, through portsock.winsock on real
+"""docs/winsock-rules.md, POLL-1 to POLL-12 (WSAPoll): every rule, through portsock.winsock on real
 loopback sockets, with Windows' exact codes and flags (checked against real
 Winsock under Wine 8, and against Microsoft's documentation where Wine 8
 differs: src/portsock/_parity/wine_differences.py). Every wait is bounded: a timeout
@@ -30,12 +30,14 @@ def poll(entries: List[Tuple[int, int]], timeout: int = 0) -> Tuple[int, int, Li
     return ret, ws.WSAGetLastError() if ret < 0 else 0, [f.revents for f in fds]
 
 
+@pytest.mark.rule("POLL-1")
 def test_constants_have_winsocks_values() -> None:
     assert (ws.POLLRDNORM, ws.POLLRDBAND, ws.POLLIN, ws.POLLPRI) == (0x100, 0x200, 0x300, 0x400)
     assert (ws.POLLWRNORM, ws.POLLOUT, ws.POLLWRBAND) == (0x10, 0x10, 0x20)
     assert (ws.POLLERR, ws.POLLHUP, ws.POLLNVAL) == (1, 2, 4)
 
 
+@pytest.mark.rule("POLL-1")
 def test_wsapollfd_defaults_and_types() -> None:
     f = ws.WSAPOLLFD()
     assert (f.fd, f.events, f.revents) == (ws.INVALID_SOCKET, 0, 0)
@@ -53,10 +55,12 @@ def test_wsapollfd_defaults_and_types() -> None:
 # --------------------------------------------------------------------------
 # Arguments
 
+@pytest.mark.rule("POLL-11")
 def test_before_startup_is_wsanotinitialised() -> None:
     assert poll([(0x30, ws.POLLIN)]) == (-1, ws.WSANOTINITIALISED, [JUNK])
 
 
+@pytest.mark.rule("POLL-2")
 def test_nfds_zero_is_wsaeinval(wsa: ws.WSADATA) -> None:
     expect_error(ws.WSAPoll([], 0, 0), ws.WSAEINVAL)
     s = udp()
@@ -64,12 +68,14 @@ def test_nfds_zero_is_wsaeinval(wsa: ws.WSADATA) -> None:
     ws.closesocket(s)
 
 
+@pytest.mark.rule("POLL-3")
 def test_null_array_is_wsaefault_and_fds_beyond_the_list_too(wsa: ws.WSADATA) -> None:
     expect_error(ws.WSAPoll(None, 1, 0), ws.WSAEFAULT)
     expect_error(ws.WSAPoll([ws.WSAPOLLFD()], 2, 0), ws.WSAEFAULT)
     expect_error(ws.WSAPoll([ws.WSAPOLLFD()], -1, 0), ws.WSAEFAULT)   # a ULONG of 2**32 - 1
 
 
+@pytest.mark.rule("POLL-3")
 def test_fds_below_the_list_polls_the_first_entries(wsa: ws.WSADATA) -> None:
     s = udp()
     fds = [ws.WSAPOLLFD(s, ws.POLLOUT, JUNK), ws.WSAPOLLFD(FORGED, ws.POLLIN, JUNK)]
@@ -78,6 +84,7 @@ def test_fds_below_the_list_polls_the_first_entries(wsa: ws.WSADATA) -> None:
     ws.closesocket(s)
 
 
+@pytest.mark.rule("POLL-6")
 def test_a_forged_handle_alone_is_wsaenotsock_with_pollnval(wsa: ws.WSADATA) -> None:
     assert poll([(FORGED, ws.POLLIN)]) == (-1, ws.WSAENOTSOCK, [ws.POLLNVAL])
     s = udp()
@@ -85,6 +92,7 @@ def test_a_forged_handle_alone_is_wsaenotsock_with_pollnval(wsa: ws.WSADATA) -> 
     assert poll([(s, ws.POLLIN), (4, ws.POLLOUT)]) == (-1, ws.WSAENOTSOCK, [ws.POLLNVAL, ws.POLLNVAL])
 
 
+@pytest.mark.rule("POLL-6")
 def test_a_forged_handle_among_valid_ones_is_reported_not_counted(wsa: ws.WSADATA) -> None:
     s = udp()
     assert poll([(FORGED, ws.POLLIN), (s, ws.POLLOUT)]) == (1, 0, [ws.POLLNVAL, ws.POLLWRNORM])
@@ -95,6 +103,7 @@ def test_a_forged_handle_among_valid_ones_is_reported_not_counted(wsa: ws.WSADAT
     ws.closesocket(s)
 
 
+@pytest.mark.rule("POLL-5")
 def test_a_negative_fd_is_ignored_and_its_revents_cleared(wsa: ws.WSADATA) -> None:
     s = udp()
     assert poll([(ws.INVALID_SOCKET, ws.POLLIN), (s, ws.POLLOUT)]) == (1, 0, [0, ws.POLLWRNORM])
@@ -106,6 +115,7 @@ def test_a_negative_fd_is_ignored_and_its_revents_cleared(wsa: ws.WSADATA) -> No
 
 @pytest.mark.parametrize("events", [ws.POLLPRI, ws.POLLWRBAND, ws.POLLOUT | ws.POLLWRBAND, ws.POLLERR,
                                     ws.POLLHUP, ws.POLLNVAL, 0x8000, 0x0008 | ws.POLLIN])
+@pytest.mark.rule("POLL-4")
 def test_events_the_provider_does_not_take_are_wsaeinval(wsa: ws.WSADATA, events: int) -> None:
     s = udp()
     assert poll([(s, events)]) == (-1, ws.WSAEINVAL, [JUNK])
@@ -113,6 +123,7 @@ def test_events_the_provider_does_not_take_are_wsaeinval(wsa: ws.WSADATA, events
 
 
 @pytest.mark.parametrize("events", [0, ws.POLLRDNORM, ws.POLLRDBAND, ws.POLLWRNORM, ws.POLLIN | ws.POLLOUT])
+@pytest.mark.rule("POLL-4")
 def test_events_the_provider_takes(wsa: ws.WSADATA, events: int) -> None:
     s = udp()
     ret, err, revents = poll([(s, events)])
@@ -123,6 +134,7 @@ def test_events_the_provider_takes(wsa: ws.WSADATA, events: int) -> None:
 # --------------------------------------------------------------------------
 # Timeouts
 
+@pytest.mark.rule("POLL-9")
 def test_timeout_zero_returns_at_once_and_n_waits_n_ms(wsa: ws.WSADATA) -> None:
     s = tcp()
     t0 = time.monotonic()
@@ -135,6 +147,7 @@ def test_timeout_zero_returns_at_once_and_n_waits_n_ms(wsa: ws.WSADATA) -> None:
 
 
 @pytest.mark.parametrize("timeout", [-1, -5, 0xFFFFFFFF])
+@pytest.mark.rule("POLL-9")
 def test_a_negative_timeout_waits_until_ready(pair: Tuple[int, int], timeout: int) -> None:
     c, s = pair
     sender = threading.Timer(0.3, lambda: ws.send(s, b"late", 4, 0))
@@ -150,6 +163,7 @@ def test_a_negative_timeout_waits_until_ready(pair: Tuple[int, int], timeout: in
 # --------------------------------------------------------------------------
 # What revents says
 
+@pytest.mark.rule("POLL-10")
 def test_unconnected_tcp_socket_reports_nothing(wsa: ws.WSADATA) -> None:
     s = tcp()
     assert poll([(s, ws.POLLIN | ws.POLLOUT)]) == (0, 0, [0])
@@ -157,6 +171,7 @@ def test_unconnected_tcp_socket_reports_nothing(wsa: ws.WSADATA) -> None:
     ws.closesocket(s)
 
 
+@pytest.mark.rule("POLL-7")
 def test_connected_socket_writable_then_readable(pair: Tuple[int, int]) -> None:
     c, s = pair
     assert poll([(c, ws.POLLIN)]) == (0, 0, [0])
@@ -168,6 +183,7 @@ def test_connected_socket_writable_then_readable(pair: Tuple[int, int]) -> None:
     assert poll([(c, ws.POLLIN), (s, ws.POLLIN)]) == (1, 0, [ws.POLLRDNORM, 0])
 
 
+@pytest.mark.rule("POLL-7")
 def test_fin_is_pollrdnorm_while_data_remains_then_pollhup(pair: Tuple[int, int]) -> None:
     c, s = pair
     assert ws.send(s, b"hello", 5, 0) == 5
@@ -182,6 +198,7 @@ def test_fin_is_pollrdnorm_while_data_remains_then_pollhup(pair: Tuple[int, int]
     assert ws.recv(c, bytearray(16), 16, 0) == 0
 
 
+@pytest.mark.rule("POLL-7")
 def test_reset_is_pollhup_and_pollerr(pair: Tuple[int, int]) -> None:
     c, s = pair
     abort(s)
@@ -191,6 +208,7 @@ def test_reset_is_pollhup_and_pollerr(pair: Tuple[int, int]) -> None:
     expect_error(ws.recv(c, bytearray(8), 8, 0), ws.WSAECONNRESET)   # the reset is kept for recv
 
 
+@pytest.mark.rule("POLL-8")
 def test_a_failed_connect_is_pollhup_pollerr(wsa: ws.WSADATA) -> None:
     lst, bound = listener()
     ws.closesocket(lst)   # nobody listens there any more
@@ -206,6 +224,7 @@ def test_a_failed_connect_is_pollhup_pollerr(wsa: ws.WSADATA) -> None:
     ws.closesocket(s)
 
 
+@pytest.mark.rule("POLL-7")
 def test_a_successful_connect_is_pollwrnorm(wsa: ws.WSADATA) -> None:
     lst, bound = listener()
     s = tcp()
@@ -216,6 +235,7 @@ def test_a_successful_connect_is_pollwrnorm(wsa: ws.WSADATA) -> None:
     ws.closesocket(lst)
 
 
+@pytest.mark.rule("POLL-7")
 def test_a_listener_with_a_pending_connection_is_pollrdnorm(wsa: ws.WSADATA) -> None:
     lst, bound = listener()
     assert poll([(lst, ws.POLLIN | ws.POLLOUT)]) == (0, 0, [0])
@@ -226,6 +246,7 @@ def test_a_listener_with_a_pending_connection_is_pollrdnorm(wsa: ws.WSADATA) -> 
     ws.closesocket(lst)
 
 
+@pytest.mark.rule("LIFE-2", "POLL-7")
 def test_udp_datagram_is_pollrdnorm(wsa: ws.WSADATA) -> None:
     s = udp()
     addr, size = loopback()
@@ -242,6 +263,7 @@ def test_udp_datagram_is_pollrdnorm(wsa: ws.WSADATA) -> None:
 # closesocket from another thread while WSAPoll waits (Wine 8's behaviour)
 
 @pytest.mark.parametrize("connected", [False, True], ids=["unconnected", "connected"])
+@pytest.mark.rule("POLL-12")
 def test_a_socket_closed_during_wsapoll_is_pollnval(wsa: ws.WSADATA, connected: bool) -> None:
     if connected:
         c, peer = connected_pair()

@@ -79,7 +79,8 @@ def render(scenarios: List[sc.Scenario], traces: Dict[str, Dict[str, List[Dict[s
     w("<!-- tests/test_parity.py fails when this page is not what the generator writes. -->")
     w("")
     w("Every scenario of [`tests/native/scenarios.txt`](../tests/native/scenarios.txt), step by step. "
-      "The rules behind them are in `shared/SEMANTICS.md`; `tests/test_parity.py` checks that "
+      "The rules behind them, each with its ID, are in [winsock-rules.md](winsock-rules.md); "
+      "`tests/test_parity.py` checks that "
       "portsock gives the Windows column on every step.")
     w("")
     w("- **Windows (Wine)**: what Windows returns. It is what real ws2_32 returns under Wine 8 "
@@ -109,6 +110,9 @@ def render(scenarios: List[sc.Scenario], traces: Dict[str, Dict[str, List[Dict[s
     for s in scenarios:
         w("## %s" % s.name)
         w("")
+        if s.rules:
+            w("Rules: %s." % ", ".join("[%s](winsock-rules.md#%s)" % (r, r.lower()) for r in s.rules))
+            w("")
         w("| # | step | Windows (Wine) | Linux raw sockets | portsock | comment |")
         w("|---|---|---|---|---|---|")
         wine_trace = wine.get(s.name, [])

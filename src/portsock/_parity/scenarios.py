@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Set
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The source tree this package sits in (src/portsock/_parity), when it does:
@@ -49,6 +49,9 @@ SET_WHICH = {"r", "w", "e"}
 TARGETS = {"closedport", "closedport6"}
 WSADATA_FIELDS = {"wVersion", "wHighVersion", "iMaxSockets", "iMaxUdpDg"}
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
+# "# rule: SEL-6 SEL-8" on a scenario line: the rules of docs/winsock-rules.md it pins
+RULES_COMMENT_RE = re.compile(r"^rules?:(.*)$")
+RULE_ID_RE = re.compile(r"^[A-Z]+-[1-9][0-9]*$")
 
 
 class Op(NamedTuple):
@@ -73,6 +76,7 @@ class Scenario(NamedTuple):
     name: str
     line: int
     ops: List[Op]
+    rules: Tuple[str, ...] = ()   # the rule IDs its "# rule:" comment names
 
 
 class ScenarioError(ValueError):
@@ -101,12 +105,14 @@ def parse_text(text: str, path: str = "<scenarios>") -> List[Scenario]:
                 raise ScenarioError("%s: scenario %s ends with a thread not joined"
                                     % (where, current.name))
             names[words[1]] = number
-            current = Scenario(words[1], number, [])
+            current = Scenario(words[1], number, [], _rule_ids(comment, where))
             scenarios.append(current)
             variables, thread = set(), False
             continue
         if current is None:
             raise ScenarioError("%s: op before the first 'scenario'" % where)
+        if RULES_COMMENT_RE.match(comment.strip()):
+            raise ScenarioError("%s: a rule comment belongs on the scenario line" % where)
         op, args = words[0], words[1:]
         if op not in ARITY:
             raise ScenarioError("%s: unknown op %r" % (where, op))
@@ -195,6 +201,16 @@ def _check_handle(word: str, variables: Set[str], where: str) -> None:
     if word in variables or word == "invalid" or re.match(r"^(0x[0-9a-fA-F]+|\d+)$", word):
         return
     raise ScenarioError("%s: socket variable %s is not defined" % (where, word))
+
+
+def _rule_ids(comment: str, where: str) -> Tuple[str, ...]:
+    named = RULES_COMMENT_RE.match(comment.strip())
+    if not named:
+        return ()
+    ids = tuple(named.group(1).replace(",", " ").split())
+    if not ids or not all(RULE_ID_RE.match(i) for i in ids):
+        raise ScenarioError("%s: expected '# rule: ID ...' (IDs like SEL-6)" % where)
+    return ids
 
 
 def parse(path: str = SCENARIOS_FILE) -> List[Scenario]:

@@ -29,20 +29,19 @@ _CLEANUP_LAST_ERROR = (
     "A successful WSACleanup sets the last error to 0 on Windows; Wine 8 leaves it as it was "
     "(after the final cleanup, with the error its internal handle closing left behind).")
 _CLEANUP_SOURCE = (
-    "SEMANTICS.md, Startup and cleanup: 'startup twice, cleanup twice'; Wine "
+    "docs/winsock-rules.md, START-6; Wine "
     "dlls/ws2_32/tests/protocol.c test_startup: WSASetLastError(0xdeadbeef); WSACleanup(); "
     "todo_wine ok(!WSAGetLastError()), after both cleanups")
 _RESET_REASON = (
     "recv on a connection the peer reset (SO_LINGER {1,0} then closesocket) fails with "
     "WSAECONNRESET on Windows; Wine 8 reports a graceful end of stream instead.")
-_RESET_SOURCE = ("SEMANTICS.md, Resets: 'recv after the peer's abortive close' "
-                 "(Wine dlls/ws2_32/tests/sock.c:10682-10694)")
+_RESET_SOURCE = "docs/winsock-rules.md, RESET-1 (Wine dlls/ws2_32/tests/sock.c:10682-10694)"
 _GAI_REASON = (
     "Windows' getaddrinfo fails with WSANOTINITIALISED without a WSAStartup, like every Winsock "
     "call; Wine 8 resolves the name anyway.")
 _GAI_SOURCE = (
-    "SEMANTICS.md, Startup and cleanup: 'any socket call before startup or after the final "
-    "cleanup' (MS docs, WSAStartup: it must be the first Windows Sockets function called); "
+    "docs/winsock-rules.md, START-8 (MS docs, WSAStartup: it must be the first Windows Sockets "
+    "function called); "
     "seen on real Windows but not under Wine in bitcoin-cash-node commit 1fc367e5 (a getaddrinfo "
     "before WSAStartup)")
 
@@ -50,8 +49,8 @@ _SELECT_STARTUP_REASON = (
     "Every Winsock call before WSAStartup fails with WSANOTINITIALISED on Windows, select and "
     "WSAPoll included; Wine 8 judges the handle instead (WSAENOTSOCK).")
 _SELECT_STARTUP_SOURCE = (
-    "SEMANTICS.md, select: 'before startup, after the final cleanup' (MS docs, select and WSAPoll: "
-    "WSANOTINITIALISED, 'A successful WSAStartup call must occur before using this function')")
+    "docs/winsock-rules.md, SEL-13 and POLL-11 (MS docs, select and WSAPoll: WSANOTINITIALISED, "
+    "'A successful WSAStartup call must occur before using this function')")
 _POLL_EVENTS_REASON = (
     "Windows' WSAPoll fails with WSAEINVAL when an entry's events hold anything but POLLRDNORM, "
     "POLLRDBAND and POLLWRNORM (POLLPRI is refused by the Microsoft provider); Wine 8 ignores "
@@ -59,7 +58,8 @@ _POLL_EVENTS_REASON = (
 _POLL_EVENTS_SOURCE = (
     "MS docs, WSAPOLLFD and WSAPoll remarks ('Any other values are considered errors and WSAPoll "
     "will return SOCKET_ERROR ... WSAEINVAL'; 'If the POLLPRI flag is set ... the WSAPoll function "
-    "will fail'); seen on Windows 7 in alanxz/rabbitmq-c#257 and dolphin-emu/dolphin#3316")
+    "will fail'); seen on Windows 7 in alanxz/rabbitmq-c#257 and dolphin-emu/dolphin#3316; "
+    "docs/winsock-rules.md, POLL-4")
 
 _RESOLVER_STARTUP_REASON = (
     "Winsock's resolver calls fail with WSANOTINITIALISED before WSAStartup, as every Winsock call "
@@ -68,12 +68,12 @@ _RESOLVER_STARTUP_REASON = (
 _RESOLVER_STARTUP_SOURCE = (
     "MS docs, gethostbyaddr, getservbyname, getservbyport and gethostname: WSANOTINITIALISED, 'A "
     "successful WSAStartup call must occur before using this function'; getnameinfo follows "
-    "getaddrinfo (SEMANTICS.md, Startup and cleanup: 'any socket call before startup')")
+    "getaddrinfo (docs/winsock-rules.md, RES-6 and START-8)")
 _GNI_SHORT_REASON = (
     "getnameinfo with a buffer too small for the text returns WSAEFAULT on Windows; Wine 8 returns "
     "the host's untranslated EAI_OVERFLOW (-12 on Linux), no Winsock code at all.")
 _GNI_SHORT_SOURCE = ("MS docs, getnameinfo: the return values are WSA codes (EAI_* map to them; "
-                     "Winsock's EAI_OVERFLOW is WSAEFAULT, ws2tcpip.h); SEMANTICS.md, the old resolver")
+                     "Winsock's EAI_OVERFLOW is WSAEFAULT, ws2tcpip.h); docs/winsock-rules.md, RES-9")
 _DISCONNECT_DATA_REASON = (
     "WSASendDisconnect with disconnect data (a non-NULL lpOutboundDisconnectData) fails with "
     "WSAENOPROTOOPT on Windows, whose TCP/IP provider has no disconnect data, and shuts nothing down; "
@@ -144,7 +144,7 @@ WINE_DIFFERENCES: List[WineDifference] = [
         wine={"ret": 4, "err": 0}, windows={"ret": 0, "err": 0},
         reason=("WSAPoll ignores an entry whose fd is negative (INVALID_SOCKET among them) and "
                 "clears its revents on Windows; Wine 8 takes it for a bad handle (POLLNVAL)."),
-        source="MS docs, WSAPOLLFD: fd 'is ignored if set to a negative value'; SEMANTICS.md, WSAPoll"),
+        source="MS docs, WSAPOLLFD: fd 'is ignored if set to a negative value'; docs/winsock-rules.md, POLL-5"),
     WineDifference(
         "wsapoll_events_not_allowed", 3, "wsapoll 0 U pri",
         wine={"ret": 0, "err": 0}, windows={"ret": -1, "err": 10022},
@@ -161,7 +161,7 @@ WINE_DIFFERENCES: List[WineDifference] = [
                 "POLLERR alone."),
         source=("MS docs, WSAPoll: 'As of Windows 10 version 2004, when a TCP socket fails to "
                 "connect, (POLLHUP | POLLERR | POLLWRNORM) is indicated' (older versions reported "
-                "nothing: daniel.haxx.se, 'WSAPoll is broken', 2012); SEMANTICS.md, WSAPoll")),
+                "nothing: daniel.haxx.se, 'WSAPoll is broken', 2012); docs/winsock-rules.md, POLL-8")),
     WineDifference(
         "before_startup", 3, "getaddrinfo 127.0.0.1 NULL inet stream 0",
         wine={"ret": 0, "err": 0}, windows={"ret": 10093, "err": 10093},
@@ -191,9 +191,8 @@ WINE_DIFFERENCES: List[WineDifference] = [
         wine={"ret": -1, "err": 10022}, windows={"ret": -1, "err": 10004},
         reason=("closesocket in one thread makes a recv blocked on the same socket in another "
                 "thread fail with WSAEINTR on Windows; Wine 8 fails it with WSAEINVAL."),
-        source=("SEMANTICS.md, Resets: 'closesocket(s) while another thread is blocked' (MS docs, "
-                "closesocket remarks); Windows Sockets 2 specification, 2.7 'Windows Sockets in "
-                "Multithreaded Versions of Windows'")),
+        source=("docs/winsock-rules.md, CLOSE-1 (MS docs, closesocket remarks); Windows Sockets 2 "
+                "specification, 2.7 'Windows Sockets in Multithreaded Versions of Windows'")),
 ]
 
 
