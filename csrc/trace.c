@@ -95,14 +95,16 @@ static void put_name(char *out, size_t size, const char *call)
     out[n] = '\0';
 }
 
-/* ret and err of a result, as the line shows them. */
-static int format_result(enum ps_trace_kind kind, intptr_t ret, char *shown, size_t size)
+/* ret and err of a result, as the line shows them; last_error is the call's,
+   read before the trace did anything (on Windows the trace's own file calls
+   set the same per-thread value: WSAGetLastError is GetLastError). */
+static int format_result(enum ps_trace_kind kind, intptr_t ret, int last_error, char *shown, size_t size)
 {
     switch (kind) {
     case PS_TRACE_SOCKET:
         if ((ps_socket)ret == PS_INVALID_SOCKET) {
             snprintf(shown, size, "\"INVALID_SOCKET\"");
-            return ps_last_error();
+            return last_error;
         }
         snprintf(shown, size, "\"S%lu\"", ++sockets_numbered);
         return 0;
@@ -114,7 +116,7 @@ static int format_result(enum ps_trace_kind kind, intptr_t ret, char *shown, siz
     case PS_TRACE_SERVENT:
         snprintf(shown, size, "\"%s\"", ret == 0 ? "NULL" : kind == PS_TRACE_HOSTENT ? "HOSTENT"
                                                    : kind == PS_TRACE_SERVENT ? "SERVENT" : "ptr");
-        return ret == 0 ? ps_last_error() : 0;
+        return ret == 0 ? last_error : 0;
     case PS_TRACE_TEXT:
         /* put_name keeps the line valid JSON whatever the text holds. */
         if (ret == 0) {
@@ -128,7 +130,7 @@ static int format_result(enum ps_trace_kind kind, intptr_t ret, char *shown, siz
     case PS_TRACE_INT:
     default:
         snprintf(shown, size, "%ld", (long)(int)ret);
-        return (int)ret == PS_SOCKET_ERROR ? ps_last_error() : 0;
+        return (int)ret == PS_SOCKET_ERROR ? last_error : 0;
     }
 }
 
@@ -153,7 +155,7 @@ void ps_trace_result(enum ps_trace_kind kind, const char *call, intptr_t ret)
     look_at_env_locked();
     if (trace_out != NULL) {
         char shown[48];
-        int err = format_result(kind, ret, shown, sizeof shown);
+        int err = format_result(kind, ret, saved_last, shown, sizeof shown);
         write_locked(call, shown, err);
     }
     ps_trace_unlock(&trace_lock);

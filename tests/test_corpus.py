@@ -17,7 +17,6 @@ their clients as threads of their own. Every run has a time limit.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import pytest
 
+from portsock._parity import command
 from portsock.testing import EchoPeer, Peer
 
 from parity import native
@@ -72,25 +72,10 @@ def expected(name: str) -> str:
         return f.read()
 
 
-def _included_headers() -> List[str]:
-    names = set()
-    for name in PROGRAMS:
-        with open(source(name), encoding="utf-8") as f:
-            names.update(re.findall(r"^\s*#\s*include\s*<([^>]+)>", f.read(), re.M))
-    return sorted(names)
-
-
 def _case_aliases(directory: str) -> str:
-    """Headers spelled as the programs spell them (<WinSock2.h>, <Windows.h>),
-    each including mingw-w64's lower-case one: Windows' file system ignores case,
-    mingw-w64's headers on Linux are all lower case. Only for the mingw builds:
-    the shim has to take those spellings itself."""
-    os.makedirs(directory, exist_ok=True)
-    for header in _included_headers():
-        if header != header.lower():
-            with open(os.path.join(directory, header), "w") as f:
-                f.write("#include <%s>\n" % header.lower())
-    return directory
+    """Headers spelled as the programs spell them, for the mingw builds (the
+    parity command's own: portsock._parity.command.case_aliases)."""
+    return command.case_aliases([source(name) for name in PROGRAMS], directory)
 
 
 def _run(cmd: List[str], what: str) -> None:

@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -52,8 +53,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple
 
+from portsock._core import ffi, lib
 from portsock._parity import native, scenarios as sc, wine_differences as wd
 
 EXIT_SAME = 0
@@ -232,17 +235,34 @@ def read_trace(path: str) -> List[str]:
         return []
 
 
+def case_aliases(sources: Sequence[str], directory: str) -> str:
+    """Headers spelled as the programs spell them (<WinSock2.h>, <Windows.h>),
+    each including mingw-w64's lower-case one, for the mingw builds: Windows'
+    file system ignores case, mingw-w64's headers on Linux are all lower case.
+    (The shim takes those spellings itself: native.write_shim_aliases.)"""
+    os.makedirs(directory, exist_ok=True)
+    for path in sources:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for header in re.findall(r"^\s*#\s*include\s*<([^>]+)>", f.read(), re.M):
+                if header != header.lower() and "/" not in header and ".." not in header:
+                    with open(os.path.join(directory, header), "w") as alias:
+                        alias.write("#include <%s>\n" % header.lower())
+    return directory
+
+
 def build_c(tools: native.Tools, sources: List[str], out: str, cflags: List[str]) -> Dict[str, List[str]]:
     """The three builds of a C program; run -> the command to run it."""
     cc, mingw, wine = tools.need("cc"), tools.need("mingw"), tools.need("wine")
     flags = ["-std=gnu11", "-Wno-unknown-pragmas"] + cflags
+    native.write_shim_aliases()
+    spelled = ["-I" + case_aliases(sources, os.path.join(out, "spellings"))]
     shim = ["-I" + native.SHIM_DIR, "-I" + native.CSRC]
     exes = {"posix": os.path.join(out, "program_posix"), "wine": os.path.join(out, "program_winsock.exe"),
             "core_wine": os.path.join(out, "program_core.exe")}
     steps = {
         "posix": [cc, *flags, *shim, "-o", exes["posix"], *sources, *native.CORE_POSIX, "-lpthread"],
-        "wine": [mingw, *flags, "-o", exes["wine"], *sources, "-lws2_32", "-static"],
-        "core_wine": [mingw, *flags, "-DPORTSOCK_USE_CORE", *shim, "-o", exes["core_wine"], *sources,
+        "wine": [mingw, *flags, *spelled, "-o", exes["wine"], *sources, "-lws2_32", "-static"],
+        "core_wine": [mingw, *flags, "-DPORTSOCK_USE_CORE", *shim, *spelled, "-o", exes["core_wine"], *sources,
                       *native.CORE_WIN32, "-lws2_32", "-static"],
     }
     procs = {run: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -295,6 +315,29 @@ def known_wine_difference(posix: Optional[str], wine: Optional[str]) -> Optional
     return None
 
 
+def known_message_line(posix: Optional[str], wine_runs: Sequence[Optional[str]]) -> Optional[str]:
+    """The reason, when the Wine runs print the same line and it is the POSIX
+    run's with Wine 8's text of a message (WINE_MESSAGE_DIFFERENCES) where
+    the POSIX run has Windows' text from the core's table, or Wine's 317 (no
+    text) where the POSIX run has the text; else None."""
+    if posix is None or len(set(wine_runs)) != 1 or wine_runs[0] is None:
+        return None
+    wine = wine_runs[0]
+    for m in wd.WINE_MESSAGE_DIFFERENCES:
+        raw = lib.ps_wsa_message(m.code)
+        if raw == ffi.NULL:
+            continue
+        windows = ffi.string(raw).decode()
+        if windows not in posix:
+            continue
+        if m.wine is not None and m.wine in wine and wine.replace(m.wine, windows) == posix:
+            return wd.MESSAGE_REASON
+        head = posix[:posix.index(windows)].rstrip(" :")
+        if m.wine is None and "317" in wine and wine.startswith(head) and str(m.code) in head:
+            return wd.MESSAGE_REASON
+    return None
+
+
 def op_call(op: str) -> str:
     """The Winsock call of a scenario op ("recv C 512" -> recv)."""
     word = op.split()[0]
@@ -324,15 +367,29 @@ class Report:
     def lines(self, title: str, runs: Sequence[str], columns: Dict[str, List[str]], explained: bool = False) -> None:
         """Lines that must be equal in every run (stdout). With explained, a
         difference of the POSIX run alone (the Wine runs agreeing) follows from
-        the known Wine 8 differences of the trace, and is not counted."""
+        the known Wine 8 differences of the trace, and is not counted. A line
+        where the Wine runs agree and print Wine 8's text of a message where
+        the POSIX run prints Windows' (FormatMessage) is marked with the
+        table's reason and not counted either."""
         n = max(len(columns[r]) for r in runs)
         rows: List[Tuple[str, List[Optional[str]], str]] = []
+        known: List[Tuple[str, List[Optional[str]], str]] = []
+        reasons: List[str] = []
         for i in range(n):
             cells = [columns[r][i] if i < len(columns[r]) else None for r in runs]
             if len(set(cells)) > 1:
-                rows.append((str(i + 1), cells, ""))
+                reason = known_message_line(cells[0], cells[1:]) if len(runs) > 1 and runs[0] == "posix" else None
+                if reason is not None:
+                    known.append((str(i + 1), cells, "known"))
+                    reasons += [reason] if reason not in reasons else []
+                else:
+                    rows.append((str(i + 1), cells, ""))
+        if known:
+            self.table("%s: %d line(s) differ as known Wine 8 differences (not counted): %s"
+                       % (title, len(known), " ".join(reasons)), [TITLES[r] for r in runs], known)
         if not rows:
-            self.say("%-10s same in every run (%d lines)" % (title + ":", n))
+            self.say("%-10s same in every run (%d lines%s)"
+                     % (title + ":", n, ", but the known differences above" if known else ""))
             return
         if explained and all(len(set(c[1:])) == 1 for _, c, _ in rows):
             self.table("%s differs on %d line(s), as the known Wine 8 difference(s) in the trace make it"
@@ -368,6 +425,11 @@ def aligned(a: List[str], b: List[str]) -> List[Tuple[str, Optional[str], Option
     return out
 
 
+def unnumbered(line: str) -> str:
+    """A trace line with its socket number taken out ("S3" -> "S")."""
+    return re.sub(r'"S[0-9]+"', '"S"', line)
+
+
 class TraceComparison:
     """Two traces compared; where the second is the Wine side, the known Wine 8
     deviations among the differences."""
@@ -376,7 +438,12 @@ class TraceComparison:
         self.count = len(a)
         self.rows: List[Tuple[str, List[Optional[str]], str]] = []
         self.known = self.real = 0
-        for where, x, y in aligned(a, b):
+        # A program's threads interleave their calls differently from run to
+        # run (the trace is one, in the order the calls ended): the same calls
+        # with the same results in another order, socket numbers aside, are
+        # no difference.
+        self.interleaved = a != b and Counter(map(unnumbered, a)) == Counter(map(unnumbered, b))
+        for where, x, y in ([] if self.interleaved else aligned(a, b)):
             known = known_wine_difference(x, y) if wine_side else None
             if known is not None:
                 self.known += 1
@@ -392,6 +459,11 @@ class TraceComparison:
     def show(self, report: Report, first: str, second: str) -> None:
         report.known += self.known
         report.real += self.real
+        if self.interleaved:
+            report.say("%-10s the same calls and results in %s and %s (%d calls), in another order: the "
+                       "program's threads interleaved differently" % ("trace:", TITLES[first], TITLES[second],
+                                                                     self.count))
+            return
         if not self.rows:
             report.say("%-10s same in %s and %s (%d calls)" % ("trace:", TITLES[first], TITLES[second], self.count))
             return
@@ -412,9 +484,13 @@ def parity_c(box: Toolbox, sources: List[str], args: List[str], peer: Optional[s
             env = box.wine().env if run != "posix" else dict(os.environ)
             runs[run] = run_one(cmds[run], args, env, os.getcwd(), opts.timeout, peer, trace)
     traces = TraceComparison(runs["posix"].trace or [], runs["core_wine"].trace or [], True)
-    report.statuses(C_RUNS, {r: runs[r].status for r in C_RUNS}, traces.only_known)
-    report.lines("stdout", C_RUNS, {r: runs[r].stdout for r in C_RUNS}, traces.only_known)
-    traces.show(report, "posix", "core_wine")
+    only_known = traces.only_known and not opts.no_trace
+    report.statuses(C_RUNS, {r: runs[r].status for r in C_RUNS}, only_known)
+    report.lines("stdout", C_RUNS, {r: runs[r].stdout for r in C_RUNS}, only_known)
+    if opts.no_trace:
+        report.say("%-10s not compared (--no-trace)" % "trace:")
+    else:
+        traces.show(report, "posix", "core_wine")
     for run in C_RUNS:
         if runs[run].stderr.strip() and opts.verbose:
             report.say("stderr of %s:\n%s" % (TITLES[run], runs[run].stderr.rstrip()))
@@ -571,7 +647,21 @@ examples:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds a run may take (default: %(default)s)")
     p.add_argument("--cflags", default="", help="extra compiler flags for every C build")
     p.add_argument("-v", "--verbose", action="store_true", help="also show each run's stderr")
+    p.add_argument("--no-trace", action="store_true",
+                   help="compare stdout and exit status only, not the traces: for a program whose calls "
+                        "depend on timing (a select loop serving its own threads makes as many rounds as "
+                        "the scheduler gives it); a sidecar's 'trace: off' line says the same")
     return p
+
+
+def sidecar_says_no_trace(path: str) -> bool:
+    """Whether X.c.parity has a "trace: off" line (as --no-trace)."""
+    try:
+        with open(path + ".parity", encoding="utf-8") as f:
+            return any(line.partition(":")[0].strip() == "trace" and line.partition(":")[2].strip() == "off"
+                       for line in f)
+    except FileNotFoundError:
+        return False
 
 
 def sidecar(path: str) -> Tuple[List[str], Optional[str]]:
@@ -672,7 +762,9 @@ def directory(box: Toolbox, path: str, opts: argparse.Namespace, out: TextIO) ->
     for name in names:
         full = os.path.join(path, name)
         args, peer = sidecar(full)
-        statuses[name] = one_input(box, kind_of(name) or "c", [full], args, peer or opts.peer, opts, out)
+        these = argparse.Namespace(**vars(opts))
+        these.no_trace = opts.no_trace or sidecar_says_no_trace(full)
+        statuses[name] = one_input(box, kind_of(name) or "c", [full], args, peer or opts.peer, these, out)
         out.write("\n")
     words = {EXIT_SAME: "same", EXIT_DIFFERENT: "DIFFERENT", EXIT_MISSING_TOOL: "missing tool",
              EXIT_CANNOT_RUN: "cannot run"}
