@@ -275,6 +275,15 @@ const char *ps_wsa_message(int code);
 int ps_errno_from_wsa(int code);
 const char *ps_errno_name_from_wsa(int code);
 
+/* --- a handle's status ------------------------------------------------------
+   0 when s is an open socket and the socket layer is started; otherwise the
+   code every call on s fails with before it looks at any other argument:
+   WSANOTINITIALISED (no WSAStartup reference is held) or WSAENOTSOCK (closed,
+   forged, or never a socket). Asks nothing else of s and leaves the last error
+   (and errno) as they were. The mirror uses it to put the handle's error first
+   when it rejects another argument itself, as C would. */
+int ps_handle_status(ps_socket s);
+
 /* cffi:end */
 
 #ifdef __cplusplus

@@ -506,3 +506,22 @@ ps_socket ps_adopt(intptr_t native)
     WSASetLastError(0);
     return (ps_socket)native;
 }
+
+/* ------------------------------------------------------------------------ */
+/* A handle's status                                                         */
+
+int ps_handle_status(ps_socket s)
+{
+    int type = 0, optlen = (int)sizeof type, status = 0;
+    int saved = WSAGetLastError();
+    /* A real buffer and length: ws2_32 then judges the handle alone (with
+       NULL pointers it may report WSAEFAULT first, which says nothing about
+       the handle). SO_TYPE is readable on every socket. */
+    if (getsockopt(SOCK(s), SOL_SOCKET, SO_TYPE, (char *)&type, &optlen) == SOCKET_ERROR) {
+        int err = WSAGetLastError();
+        if (err == WSANOTINITIALISED || err == WSAENOTSOCK)
+            status = err;
+    }
+    WSASetLastError(saved);
+    return status;
+}

@@ -50,10 +50,7 @@ def c_long(value: object, name: str) -> Optional[int]:
 def handle_code(h: int) -> int:
     """WSANOTINITIALISED or WSAENOTSOCK when the socket layer or the handle is
     wrong, else 0: what C reports before it looks at any other argument."""
-    if lib.ps_getsockname(h, ffi.NULL, ffi.NULL) == 0:
-        return 0
-    code = int(lib.ps_last_error())
-    return code if code in (lib.PS_WSANOTINITIALISED, lib.PS_WSAENOTSOCK) else 0
+    return int(lib.ps_handle_status(h))
 
 
 def not_started() -> bool:
