@@ -3,7 +3,8 @@
  *
  * Windows is the reference that the POSIX backend imitates, so each mirrored
  * call goes straight to ws2_32 and whatever it returns is by definition right:
- * the pass-throughs check no argument and rewrite no error code. The only logic
+ * the pass-throughs check no argument and rewrite no error code (but one, a
+ * Wine 8 code no Windows call gives: woken_by_close). The only logic
  * of our own is in the one-call paths at the end, which compose plain Winsock
  * calls and have no Winsock counterpart to defer to.
  */
@@ -40,6 +41,20 @@ PS_STATIC_ASSERT(PS_POLLRDNORM == POLLRDNORM && PS_POLLRDBAND == POLLRDBAND && P
                  PS_POLLNVAL == POLLNVAL, poll_flags);
 
 #define SOCK(s) ((SOCKET)(s))
+
+/* A blocking call that closesocket in another thread ended. The core's
+   contract (docs/api.md, SEMANTICS.md "closesocket(s) while another thread is
+   blocked") is Windows': the call fails with WSAEINTR (MS docs, closesocket
+   remarks). Wine 8 reports the cancelled wait instead, WSA_OPERATION_ABORTED
+   (995), a code Winsock documents for overlapped operations only; no call of
+   the core is overlapped, so 995 can mean nothing else here. This is the one
+   place it is rewritten; ret passes through. */
+static int woken_by_close(int ret)
+{
+    if (ret == SOCKET_ERROR && WSAGetLastError() == WSA_OPERATION_ABORTED)
+        WSASetLastError(WSAEINTR);
+    return ret;
+}
 
 /* ---- startup, cleanup and the last error -------------------------------- */
 
@@ -110,32 +125,35 @@ int ps_listen(ps_socket s, int backlog)
 
 ps_socket ps_accept(ps_socket s, void *addr, int *addrlen)
 {
-    return (ps_socket)accept(SOCK(s), (struct sockaddr *)addr, addrlen);
+    SOCKET a = accept(SOCK(s), (struct sockaddr *)addr, addrlen);
+    if (a == INVALID_SOCKET)
+        woken_by_close(SOCKET_ERROR);
+    return (ps_socket)a;
 }
 
 int ps_connect(ps_socket s, const void *name, int namelen)
 {
-    return connect(SOCK(s), (const struct sockaddr *)name, namelen);
+    return woken_by_close(connect(SOCK(s), (const struct sockaddr *)name, namelen));
 }
 
 int ps_send(ps_socket s, const void *buf, int len, int flags)
 {
-    return send(SOCK(s), (const char *)buf, len, flags);
+    return woken_by_close(send(SOCK(s), (const char *)buf, len, flags));
 }
 
 int ps_recv(ps_socket s, void *buf, int len, int flags)
 {
-    return recv(SOCK(s), (char *)buf, len, flags);
+    return woken_by_close(recv(SOCK(s), (char *)buf, len, flags));
 }
 
 int ps_sendto(ps_socket s, const void *buf, int len, int flags, const void *to, int tolen)
 {
-    return sendto(SOCK(s), (const char *)buf, len, flags, (const struct sockaddr *)to, tolen);
+    return woken_by_close(sendto(SOCK(s), (const char *)buf, len, flags, (const struct sockaddr *)to, tolen));
 }
 
 int ps_recvfrom(ps_socket s, void *buf, int len, int flags, void *from, int *fromlen)
 {
-    return recvfrom(SOCK(s), (char *)buf, len, flags, (struct sockaddr *)from, fromlen);
+    return woken_by_close(recvfrom(SOCK(s), (char *)buf, len, flags, (struct sockaddr *)from, fromlen));
 }
 
 int ps_shutdown(ps_socket s, int how)
@@ -326,7 +344,7 @@ int ps_sendall(ps_socket s, const void *buf, size_t len, int flags,
         return SOCKET_ERROR;
 
     while (done < len) {
-        int n = send(SOCK(s), p + done, clamp_len(len - done), flags);
+        int n = woken_by_close(send(SOCK(s), p + done, clamp_len(len - done), flags));
         if (n != SOCKET_ERROR) {
             done += (size_t)n;
             continue;
@@ -384,7 +402,7 @@ static int drain_to(SOCKET s, char *buf, size_t cap, size_t *received, deadline_
                 break;
             }
         }
-        n = recv(s, dst, clamp_len(room), 0);
+        n = woken_by_close(recv(s, dst, clamp_len(room), 0));
         if (n > 0) {
             got += (size_t)n;
             continue;
@@ -458,7 +476,7 @@ int ps_connect_timeout(ps_socket s, const void *name, int namelen, int timeout_m
     int err = 0;
 
     if (deadline == PS_NO_DEADLINE)
-        return connect(SOCK(s), addr, namelen);
+        return woken_by_close(connect(SOCK(s), addr, namelen));
 
     if (set_nonblocking(SOCK(s), 1) == SOCKET_ERROR)
         return SOCKET_ERROR;
