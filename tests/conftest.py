@@ -132,7 +132,8 @@ def open_socket_fds() -> set:
     socket once; it must never again)."""
     import os
     found = set()
-    if not os.path.isdir("/proc/self/fd"):
+    from leakcheck import HAVE_PROC
+    if not HAVE_PROC:
         return found
     for name in os.listdir("/proc/self/fd"):
         try:

@@ -3,9 +3,8 @@ and never reaches a socket of the process (SEMANTICS.md, "Handles")."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from leakcheck import HAVE_PROC
 
 from portsock import winsock as ws
 
@@ -25,7 +24,7 @@ def test_handles_are_never_small_values(wsa):
             assert ws.closesocket(h) == 0
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.skipif(not HAVE_PROC, reason="needs this process's /proc")
 def test_raw_fd_numbers_of_open_sockets_are_not_handles(pair):
     client, server = pair
     fds = socket_fds()
@@ -99,7 +98,7 @@ def test_many_sockets_reuse_slots_without_collisions(wsa):
         assert ws.WSAGetLastError() == ws.WSAENOTSOCK
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.skipif(not HAVE_PROC, reason="needs this process's /proc")
 def test_closesocket_and_cleanup_release_every_fd(wsa):
     before = len(socket_fds())
     pairs = [connected_pair() for _ in range(5)]
