@@ -447,6 +447,15 @@ int ps_trace_active(void);
    argument checks), so that the trace still has every call. */
 void ps_trace_call(const char *call, intptr_t ret, int err);
 
+/* --- a handle's status ------------------------------------------------------
+   0 when s is an open socket and the socket layer is started; otherwise the
+   code every call on s fails with before it looks at any other argument:
+   WSANOTINITIALISED (no WSAStartup reference is held) or WSAENOTSOCK (closed,
+   forged, or never a socket). Asks nothing else of s and leaves the last error
+   (and errno) as they were. The mirror uses it to put the handle's error first
+   when it rejects another argument itself, as C would. */
+int ps_handle_status(ps_socket s);
+
 /* cffi:end */
 
 /* SERVENT as Windows lays it out: on 64-bit Windows s_proto comes before

@@ -94,6 +94,21 @@ static struct slot *lookup_locked(ps_socket s)
     return sl;
 }
 
+/* ps_handle_status (portsock.h): ps_acquire's two checks, without taking a
+   reference or touching the last error. */
+static int handle_status(ps_socket s)
+{
+    int open;
+    if (!ps_started())
+        return PS_WSANOTINITIALISED;
+    pthread_mutex_lock(&table_lock);
+    open = lookup_locked(s) != NULL;
+    pthread_mutex_unlock(&table_lock);
+    return open ? 0 : PS_WSAENOTSOCK;
+}
+
+int ps_handle_status(ps_socket s) KEEP_ERRNO(int, handle_status(s))
+
 struct slot *ps_acquire(ps_socket s)
 {
     struct slot *sl;

@@ -6,9 +6,12 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import sys
 from typing import Dict
 
-HAVE_PROC = os.path.isdir("/proc/self/fd")
+# A Windows Python under Wine sees the host's /proc through the Z: drive, and it describes the
+# Unix process Wine runs, not this Windows process's handles: it counts only on Linux itself.
+HAVE_PROC = sys.platform != "win32" and os.path.isdir("/proc/self/fd")
 
 
 def fd_count() -> int:

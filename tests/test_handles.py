@@ -3,9 +3,8 @@ and never reaches a socket of the process (docs/winsock-rules.md, HANDLE-1 to HA
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from leakcheck import HAVE_PROC
 
 from portsock import winsock as ws
 
@@ -25,7 +24,7 @@ def test_handles_are_never_small_values(wsa):
             assert ws.closesocket(h) == 0
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.skipif(not HAVE_PROC, reason="needs this process's /proc")
 def test_raw_fd_numbers_of_open_sockets_are_not_handles(pair):
     client, server = pair
     fds = socket_fds()
@@ -99,7 +98,7 @@ def test_many_sockets_reuse_slots_without_collisions(wsa):
         assert ws.WSAGetLastError() == ws.WSAENOTSOCK
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.skipif(not HAVE_PROC, reason="needs this process's /proc")
 def test_closesocket_and_cleanup_release_every_fd(wsa):
     before = len(socket_fds())
     pairs = [connected_pair() for _ in range(5)]
@@ -108,3 +107,30 @@ def test_closesocket_and_cleanup_release_every_fd(wsa):
         assert ws.closesocket(c) == 0
         assert ws.closesocket(s) == 0
     assert len(socket_fds()) == before
+
+
+# ---- ps_handle_status: the core's one answer to "is this handle usable?" -----------------
+
+def test_handle_status_tells_open_closed_forged_and_not_started():
+    from portsock._core import lib
+
+    assert lib.ps_handle_status(ws.INVALID_SOCKET) == ws.WSANOTINITIALISED
+    data = ws.WSADATA()
+    assert ws.WSAStartup(ws.MAKEWORD(2, 2), data) == 0
+    try:
+        s = ws.socket(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP)
+        assert s != ws.INVALID_SOCKET
+        # An unbound, unconnected socket is open: getsockname would fail on it (WSAEINVAL),
+        # which is why the status is not a getsockname.
+        ws.WSASetLastError(12345)
+        assert lib.ps_handle_status(s) == 0
+        assert ws.WSAGetLastError() == 12345, "the status leaves the last error as it was"
+        assert ws.closesocket(s) == 0
+        ws.WSASetLastError(12345)
+        for bad in (s, ws.INVALID_SOCKET, 0, 12345, 0xDEADBEE0):
+            assert lib.ps_handle_status(bad) == ws.WSAENOTSOCK, hex(bad)
+        assert ws.WSAGetLastError() == 12345
+    finally:
+        while ws.WSACleanup() == 0:
+            pass
+    assert lib.ps_handle_status(s) == ws.WSANOTINITIALISED

@@ -50,12 +50,9 @@ def c_long(value: object, name: str) -> Optional[int]:
 def handle_code(h: int) -> int:
     """WSANOTINITIALISED or WSAENOTSOCK when the socket layer or the handle is
     wrong, else 0: what C reports before it looks at any other argument."""
-    # ps_native_handle judges the handle as every call does, and is no
-    # Winsock call: it leaves no line in the core's trace.
-    if lib.ps_native_handle(h) != -1:
-        return 0
-    code = int(lib.ps_last_error())
-    return code if code in (lib.PS_WSANOTINITIALISED, lib.PS_WSAENOTSOCK) else 0
+    # ps_handle_status judges the handle as every call does, asks nothing
+    # else, and is no Winsock call: it leaves no line in the core's trace.
+    return int(lib.ps_handle_status(h))
 
 
 def not_started() -> bool:
