@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Iterator, List, Tuple
 
 import pytest
 from child_util import fill_send_buffer as fill_send_buffer
+
+# The parity machinery (portsock._parity) reads this checkout's scenarios and
+# C, whether portsock is installed editable or not (.ci/run: `pip install .`);
+# set before any test module imports it.
+os.environ["PORTSOCK_SOURCE_TREE"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from portsock import winsock as ws
 

@@ -13,7 +13,14 @@ imported here under their old names (parity.native is portsock._parity.native).
 There are no files of those names here, so that git sees the move as one.
 """
 
+import os
 import sys
+
+# Before the package's modules compute their paths (tests/conftest.py does the
+# same for the tests that import the package first): this checkout is the
+# tree, whether portsock is installed editable or not.
+os.environ.setdefault("PORTSOCK_SOURCE_TREE",
+                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from portsock._parity import interp, native, scenarios, wine_differences
 

@@ -11,9 +11,10 @@ import re
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# The source tree this package sits in (src/portsock/_parity), when it does:
-# the project's own scenarios are the default file there.
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+# The source tree: the one this package sits in (an editable install), or the
+# one PORTSOCK_SOURCE_TREE names (the project's tests set it, so that an
+# installed copy of the package reads the checkout's scenarios and C).
+ROOT = os.environ.get("PORTSOCK_SOURCE_TREE") or os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 SCENARIOS_FILE = os.path.join(ROOT, "tests", "native", "scenarios.txt")
 
 # op -> (minimum, maximum) number of arguments
