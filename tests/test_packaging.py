@@ -296,10 +296,12 @@ def test_wheel_installs_and_runs_outside_the_tree(dists: Dict[str, Path]) -> Non
                            capture_output=True, text=True, timeout=60, cwd=str(cwd))
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).resolve().is_relative_to(venv.resolve()), where.stdout
-    # The parity machinery finds the C the wheel carries (no source tree here).
+    # The parity machinery finds the C the wheel carries (no source tree here:
+    # not even the one the tests name for themselves).
+    alone = {k: v for k, v in os.environ.items() if k != "PORTSOCK_SOURCE_TREE"}
     found = subprocess.run([str(python), "-c", "from portsock._parity import native; "
                             "print(native.CSRC); print(native.DRIVER); print(native.CORE_POSIX[0])"],
-                           capture_output=True, text=True, timeout=60, cwd=str(cwd))
+                           capture_output=True, text=True, timeout=60, cwd=str(cwd), env=alone)
     assert found.returncode == 0, found.stderr
     for line in found.stdout.split():
         assert Path(line).is_relative_to(venv.resolve()) and Path(line).exists(), found.stdout
