@@ -315,7 +315,10 @@ def test_memory_does_not_grow_with_calls_or_threads(wsa: ws.WSADATA) -> None:
         t.start()
         t.join(10)
     grown = _rss_kib() - before
-    assert grown < 2048, "RSS grew by %d KiB" % grown
+    # Under ASan (tools/native_checks.sh) freed memory sits in its quarantine:
+    # the bound is widened there as the other RSS bounds are.
+    slack_kib = 1024 * int(os.environ.get("PORTSOCK_RSS_SLACK_MIB", "0"))
+    assert grown < 2048 + slack_kib, "RSS grew by %d KiB" % grown
 
 
 def test_mirror_results_survive_the_next_call(wsa: ws.WSADATA) -> None:
