@@ -1098,11 +1098,24 @@ int ps_ws_ioctlsocket(ps_socket s, long cmd, unsigned long *argp)
         else
             *argp = (unsigned long)n;
     } else if (cmd == (long)SIOCATMARK) {
-        int mark = 0;
-        if (ioctl(sl->fd, SIOCATMARK, &mark) != 0)
+        /* Winsock's SIOCATMARK is TRUE when no out-of-band data waits to be
+           read (MS docs, ioctlsocket), which is not POSIX's "the read
+           position is at the urgent mark". An urgent byte waits when a peek
+           at it succeeds, or would once it arrives (EAGAIN: the urgent
+           pointer came first); none did or it was read: EINVAL. With
+           SO_OOBINLINE the byte is in the stream and no peek tells whether
+           it is still ahead: TRUE, as Wine answers too. */
+        int inline_oob = 0;
+        socklen_t optlen = sizeof inline_oob;
+        char byte;
+        if (getsockopt(sl->fd, SOL_SOCKET, SO_OOBINLINE, &inline_oob, &optlen) != 0)
             code = ps_wsa_from_errno(errno);
-        else
-            *argp = mark ? 1 : 0;
+        else if (inline_oob)
+            *argp = 1;
+        else {
+            ssize_t n = recv(sl->fd, &byte, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT);
+            *argp = (n == 1 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) ? 0 : 1;
+        }
     } else
         code = PS_WSAEOPNOTSUPP;   /* Winsock's answer to an unknown command */
     ps_release(sl);

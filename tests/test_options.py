@@ -194,3 +194,29 @@ def test_no_address_at_all_is_host_not_found() -> None:
     with pytest.raises(portsock.WinsockError) as info:
         _connection._connect_any([], 1.0)
     assert info.value.winerror == ws.WSAHOST_NOT_FOUND and info.value.errors == [info.value]
+
+
+def _atmark(s: int) -> int:
+    value = ws.u_long(77)
+    assert ws.ioctlsocket(s, ws.SIOCATMARK, value) == 0
+    return int(value.value)
+
+
+def test_siocatmark_is_true_unless_out_of_band_data_waits(pair: Any) -> None:
+    """Winsock's SIOCATMARK (MS docs, ioctlsocket): TRUE when no OOB data waits
+    to be read, FALSE while some does; not POSIX's "at the urgent mark"
+    (which is 0 with no urgent data at all). Wine 8 answers TRUE while the
+    byte waits (it inverts POSIX's answer), so no parity scenario pins this."""
+    c, s = pair
+    assert _atmark(s) == 1
+    assert ws.send(c, b"ab", 2, 0) == 2
+    assert ws.send(c, b"X", 1, ws.MSG_OOB) == 1
+    deadline = time.monotonic() + 5
+    while _atmark(s) == 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _atmark(s) == 0
+    buf = bytearray(8)
+    assert ws.recv(s, buf, 1, ws.MSG_OOB) == 1 and buf[:1] == b"X"
+    assert _atmark(s) == 1
+    assert ws.recv(s, buf, 8, 0) == 2 and buf[:2] == b"ab"
+    assert _atmark(s) == 1
