@@ -8,7 +8,6 @@ for the one rule of portsock's own there (overlapped arguments refused).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -18,6 +17,9 @@ import tempfile
 import threading
 import time
 from typing import List, Tuple
+
+if sys.platform != "win32":
+    import fcntl
 
 import childrun
 import pytest
@@ -271,8 +273,12 @@ def test_wsasocket_makes_sockets_for_the_whole_lifecycle(wsa):
     c = ws.WSASocketA(ws.AF_INET, ws.SOCK_STREAM, ws.IPPROTO_TCP, None, 0,
                       ws.WSA_FLAG_OVERLAPPED | ws.WSA_FLAG_NO_HANDLE_INHERIT)
     assert c != ws.INVALID_SOCKET
-    # Never inherited by a child process, with the flag or without.
-    assert fcntl.fcntl(lib.ps_native_handle(c), fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+    # Never inherited by a child process, with the flag or without (on Windows the flag is
+    # what makes it so: the socket's handle is not inheritable).
+    if sys.platform == "win32":
+        assert not os.get_handle_inheritable(lib.ps_native_handle(c))
+    else:
+        assert fcntl.fcntl(lib.ps_native_handle(c), fcntl.F_GETFD) & fcntl.FD_CLOEXEC
     assert ws.connect(c, addr, ws.sizeof(addr)) == 0
     s = ws.accept(lst, None, None)
     timeouts(c, s)
