@@ -112,6 +112,13 @@ static const struct wsa_row wsa_table[] = {
     {E(ESHUTDOWN), PS_WSAESHUTDOWN, "WSAESHUTDOWN",
      "A request to send or receive data was disallowed because the socket had already been shut down in "
      "that direction with a previous shutdown call."},
+#elif defined(_WIN32)
+    /* The C runtime has no ESHUTDOWN (EPIPE is its errno for this), but a binding's errno
+       table does: CPython on Windows numbers ESHUTDOWN as WSAESHUTDOWN itself, and its own
+       sockets raise BrokenPipeError with errno 10058 there, not EPIPE's 32. */
+    {EPIPE, "ESHUTDOWN", PS_WSAESHUTDOWN, "WSAESHUTDOWN",
+     "A request to send or receive data was disallowed because the socket had already been shut down in "
+     "that direction with a previous shutdown call."},
 #else
     /* No ESHUTDOWN here: EPIPE is what this platform says for the same thing. */
     {E(EPIPE), PS_WSAESHUTDOWN, "WSAESHUTDOWN",

@@ -499,6 +499,8 @@ def _sigpipe_pending() -> bool:
     return signal.SIGPIPE in signal.sigpending()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE and pthread_sigmask are POSIX's: Windows "
+                    "has neither, and ws2_32 never raises a signal")
 def test_no_sigpipe_no_epipe(tcp: Tuple[int, int]) -> None:
     """Row (errno to Winsock): EPIPE never escapes: it is 10058 after our own
     shutdown and 10054 otherwise; no call raises SIGPIPE. SIGPIPE is blocked
@@ -523,6 +525,7 @@ def test_no_sigpipe_no_epipe(tcp: Tuple[int, int]) -> None:
         ws.closesocket(other_client)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE is POSIX's: Windows has no such signal")
 def test_process_survives_send_after_reset_with_default_sigpipe() -> None:
     """Row (errno to Winsock): no call raises SIGPIPE: a process whose SIGPIPE
     has the default action (death) survives sending after the peer's reset.

@@ -314,7 +314,11 @@ def test_python_m_build_in_the_root_hands_over_before_needing_cffi(tmp_path: Pat
     """Run in the root, `python -m build` finds build.py first on sys.path; it
     hands over to PyPA's frontend before importing cffi (a cffi that fails to
     import, first on PYTHONPATH, is never touched)."""
-    pytest.importorskip("build", reason="the `build` package is not installed")
+    import importlib.metadata
+    try:   # by its distribution: run in the root, `import build` finds build.py, installed or not
+        importlib.metadata.distribution("build")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("the `build` package is not installed")
     fake = tmp_path / "cffi"
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError('No module named cffi (the test hides it)')\n")

@@ -263,12 +263,16 @@ LINK_RE = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def repository_files() -> List[str]:
-    run = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
-    if run.returncode == 0 and run.stdout.strip():
+    try:
+        run: Optional[subprocess.CompletedProcess[str]] = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+            capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:   # no git on PATH (the Windows Python under Wine)
+        run = None
+    if run is not None and run.returncode == 0 and run.stdout.strip():
         files = run.stdout.split("\n")
     else:   # an unpacked sdist: walk the tree
-        files = [os.path.relpath(os.path.join(d, f), ROOT) for d, dirs, names in os.walk(ROOT)
+        files = [os.path.relpath(os.path.join(d, f), ROOT).replace(os.sep, "/") for d, dirs, names in os.walk(ROOT)
                  for f in names if not any(p.startswith(".") or p == "build" for p in d[len(ROOT):].split(os.sep))]
     return sorted(f for f in files if f.endswith(TEXT_SUFFIXES) or os.path.basename(f) in ("README", "LICENSE"))
 

@@ -174,7 +174,8 @@ def test_the_generator(tmp_path: os.PathLike[str]) -> None:
         shutil.copy(os.path.join(native.SHIM_DIR, name), directory)
     with open(os.path.join(directory, "Windows.h"), "w") as f:
         f.write("/* someone's own */\n")
-    assert not shim_aliases.folds_case(directory)
+    if shim_aliases.folds_case(directory):   # Windows, macOS' default: nowhere to write them
+        pytest.skip("the temporary directory folds case (%s)" % directory)
     # Where case folds, nothing is written: the lowercase file answers to all.
     assert shim_aliases.generate(directory, folds=True) == []
     written = shim_aliases.generate(directory)

@@ -268,7 +268,12 @@ def project_metadata() -> Tuple[str, str]:
 
 def build_and_install_package(rt: Runtime) -> None:
     """build.py under the Windows Python takes its win32 branch; its C is compiled with mingw
-    against python311.dll and ws2_32, and goes in a wheel of our own with the Python files."""
+    against python311.dll and ws2_32. The package is then installed in place, as the Linux
+    venv has it (an editable install): src/portsock/_core.pyd next to the Linux build's
+    _core.abi3.so (each Python loads only its own; *.pyd is ignored by git and the sdist), and
+    a wheel of our own holding a .pth for src/ and the entry points. The suite and
+    portsock._parity find the source tree (tests/native/scenarios.txt, csrc/) where they
+    find it on Linux."""
     shutil.rmtree(rt.build, ignore_errors=True)
     os.makedirs(rt.build)
     core_c = os.path.join(rt.build, "_core.c")
@@ -286,21 +291,14 @@ def build_and_install_package(rt: Runtime) -> None:
          "-o", pyd, core_c] + [os.path.join(ROOT, s) for s in sources] +
         ["-L" + rt.tree, "-lpython" + PY_TAG] + ["-l" + lib for lib in libraries] +
         ["-static-libgcc"], cwd=ROOT)
+    shutil.copyfile(pyd, os.path.join(ROOT, "src", "portsock", "_core.pyd"))
 
     version, entry_points = project_metadata()
     tag = "cp%s-cp%s-win_amd64" % (PY_TAG, PY_TAG)
     wheel = os.path.join(rt.build, "portsock-%s-%s.whl" % (version, tag))
     info = "portsock-%s.dist-info/" % version
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
-        package = os.path.join(ROOT, "src", "portsock")
-        for dirpath, dirnames, filenames in os.walk(package):
-            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-            for name in filenames:
-                if name.endswith((".so", ".pyd", ".c", ".o")):
-                    continue
-                path = os.path.join(dirpath, name)
-                z.write(path, os.path.relpath(path, os.path.join(ROOT, "src")).replace(os.sep, "/"))
-        z.write(pyd, "portsock/_core.pyd")
+        z.writestr("__editable__.portsock.pth", winpath(os.path.join(ROOT, "src")) + "\n")
         z.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: portsock\nVersion: %s\n"
                    "Requires-Dist: cffi>=1.15\n" % version)
         z.writestr(info + "WHEEL", "Wheel-Version: 1.0\nGenerator: tools/windows_python.py\n"
