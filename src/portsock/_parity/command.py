@@ -56,7 +56,6 @@ import time
 from collections import Counter
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, TextIO, Tuple
 
-from portsock._core import ffi, lib
 from portsock._parity import native, scenarios as sc, wine_differences as wd
 
 EXIT_SAME = 0
@@ -324,11 +323,8 @@ def known_message_line(posix: Optional[str], wine_runs: Sequence[Optional[str]])
         return None
     wine = wine_runs[0]
     for m in wd.WINE_MESSAGE_DIFFERENCES:
-        raw = lib.ps_wsa_message(m.code)
-        if raw == ffi.NULL:
-            continue
-        windows = ffi.string(raw).decode()
-        if windows not in posix:
+        windows = wd.windows_message(m.code)
+        if windows is None or windows not in posix:
             continue
         if m.wine is not None and m.wine in wine and wine.replace(m.wine, windows) == posix:
             return wd.MESSAGE_REASON
@@ -654,22 +650,13 @@ examples:
     return p
 
 
-def sidecar_says_no_trace(path: str) -> bool:
-    """Whether X.c.parity has a "trace: off" line (as --no-trace)."""
-    try:
-        with open(path + ".parity", encoding="utf-8") as f:
-            return any(line.partition(":")[0].strip() == "trace" and line.partition(":")[2].strip() == "off"
-                       for line in f)
-    except FileNotFoundError:
-        return False
-
-
-def sidecar(path: str) -> Tuple[List[str], Optional[str]]:
-    """X.c.parity: "args: ..." and "peer: ..." lines, for a directory's programs;
-    {python} is this Python, {dir} the program's directory ({port} is left for
-    each run)."""
+def sidecar(path: str) -> Tuple[List[str], Optional[str], bool]:
+    """X.c.parity: "args: ...", "peer: ..." and "trace: off" (as --no-trace)
+    lines, for a directory's programs; {python} is this Python, {dir} the
+    program's directory ({port} is left for each run)."""
     args: List[str] = []
     peer: Optional[str] = None
+    no_trace = False
     here = shlex.quote(os.path.dirname(os.path.abspath(path)))
     try:
         with open(path + ".parity", encoding="utf-8") as f:
@@ -680,9 +667,11 @@ def sidecar(path: str) -> Tuple[List[str], Optional[str]]:
                     args = shlex.split(value)
                 elif key.strip() == "peer":
                     peer = value.strip() or None
+                elif key.strip() == "trace":
+                    no_trace = value.strip() == "off"
     except FileNotFoundError:
         pass
-    return args, peer
+    return args, peer, no_trace
 
 
 def one_input(box: Toolbox, kind: str, files: List[str], args: List[str], peer: Optional[str],
@@ -761,9 +750,9 @@ def directory(box: Toolbox, path: str, opts: argparse.Namespace, out: TextIO) ->
     statuses: Dict[str, int] = {}
     for name in names:
         full = os.path.join(path, name)
-        args, peer = sidecar(full)
+        args, peer, no_trace = sidecar(full)
         these = argparse.Namespace(**vars(opts))
-        these.no_trace = opts.no_trace or sidecar_says_no_trace(full)
+        these.no_trace = opts.no_trace or no_trace
         statuses[name] = one_input(box, kind_of(name) or "c", [full], args, peer or opts.peer, these, out)
         out.write("\n")
     words = {EXIT_SAME: "same", EXIT_DIFFERENT: "DIFFERENT", EXIT_MISSING_TOOL: "missing tool",

@@ -272,18 +272,26 @@ class CorpusDifference(NamedTuple):
 _NO_MESSAGE = "(FormatMessage failed with error 317)"
 
 
+def windows_message(code: int) -> Optional[str]:
+    """Windows' text for a Winsock code, from the core's table (csrc/errmap.c);
+    None for a code the table does not hold."""
+    from portsock._core import ffi, lib
+
+    raw = lib.ps_wsa_message(code)
+    return None if raw == ffi.NULL else ffi.string(raw).decode()
+
+
 def _format_message(line: int, what: str, code: int) -> CorpusDifference:
     """A line of format_message.c's output, `what: error code: text` (or Wine's
     failure to find a text): Wine's text from WINE_MESSAGE_DIFFERENCES, the one
     table of them, Windows' from the core's (csrc/errmap.c)."""
-    from portsock._core import ffi, lib
-
     def text(message: str) -> str:
         if message == _NO_MESSAGE:
             return "%s: error %d %s" % (what, code, message)
         return "%s: error %d: %s" % (what, code, message)
     wine = next(m.wine for m in WINE_MESSAGE_DIFFERENCES if m.code == code)
-    windows = ffi.string(lib.ps_wsa_message(code)).decode()
+    windows = windows_message(code)
+    assert windows is not None, "the core's table has no text for %d" % code
     return CorpusDifference("format_message", line, text(_NO_MESSAGE if wine is None else wine), text(windows),
                             MESSAGE_REASON, MESSAGE_SOURCE)
 
