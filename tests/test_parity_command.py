@@ -12,6 +12,7 @@ missing tool skips the tests that build, unless PORTSOCK_REQUIRE_WINE=1.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from typing import Dict, Optional
@@ -181,3 +182,56 @@ def test_the_corpus_is_the_same_everywhere(toolchain: None, program: str, extra:
     if program == "format_message":
         assert "differ as known Wine 8 differences (not counted): " + wd.MESSAGE_REASON in r.stdout
         assert r.stdout.count("   known") >= 10
+
+
+# -- the peer's port -----------------------------------------------------------------
+
+_FLAKY_PEER = """
+import os, socket, sys, time
+marker, port = sys.argv[1], int(sys.argv[2])
+if not os.path.exists(marker):       # the first start: as if its port had been taken
+    open(marker, "w").close()
+    print("bind failed with error: 10048")
+    sys.exit(1)
+with socket.create_server(("127.0.0.1", port)) as s:
+    c, _ = s.accept()
+    c.sendall(b"hello")
+    c.close()
+"""
+
+_CLIENT = """
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as c:
+    print(c.recv(100).decode())
+"""
+
+
+def test_a_peer_that_ends_without_listening_gets_another_port(tmp_path: os.PathLike[str]) -> None:
+    peer, client = os.path.join(tmp_path, "peer.py"), os.path.join(tmp_path, "client.py")
+    with open(peer, "w") as f:
+        f.write(_FLAKY_PEER)
+    with open(client, "w") as f:
+        f.write(_CLIENT)
+    marker = os.path.join(tmp_path, "started-once")
+    run = command.run_one([sys.executable, client], ["{port}"], dict(os.environ), str(tmp_path), 30,
+                          "%s %s %s {port}" % (sys.executable, peer, marker), None)
+    assert os.path.exists(marker)
+    assert (run.status, run.stdout) == (0, ["hello"]), run.stderr
+
+
+def test_a_peer_that_never_listens_cannot_run(tmp_path: os.PathLike[str]) -> None:
+    client = os.path.join(tmp_path, "client.py")
+    with open(client, "w") as f:
+        f.write(_CLIENT)
+    never = "%s -c \"print('bind failed with error: 10048'); raise SystemExit(1)\" {port}" % sys.executable
+    with pytest.raises(command.CannotRun, match=r"ended without listening on port \d+:\nbind failed with error: 10048"):
+        command.run_one([sys.executable, client], ["{port}"], dict(os.environ), str(tmp_path), 30, never, None)
+
+
+def test_a_peers_port_is_free_and_outside_the_ephemeral_range() -> None:
+    low, high = command._ephemeral_range()
+    for _ in range(20):
+        port = command.free_port()
+        if low > 20000:
+            assert 20000 <= port < low
+        socket.create_server(("127.0.0.1", port)).close()   # free: a listener can have it

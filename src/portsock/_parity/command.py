@@ -75,11 +75,16 @@ TITLES = {
 }
 DEBIAN = {"cc": "gcc", "mingw": "gcc-mingw-w64-x86-64", "wine": "wine64"}
 PEER_WAIT = 15.0    # seconds a peer has to start listening
+PEER_ATTEMPTS = 3   # ports tried for a peer that ends without listening
 COLUMN = 34
 
 
 class CannotRun(RuntimeError):
     """A build failed, or a program could not be run: exit status 4."""
+
+
+class PeerExited(CannotRun):
+    """The peer ended before it listened: on a port taken meanwhile, or for good."""
 
 
 class Run(NamedTuple):
@@ -133,7 +138,33 @@ class Toolbox:
 
 # -- peers and ports -------------------------------------------------------------------
 
+def _ephemeral_range() -> Tuple[int, int]:
+    """The ports the system hands out for bind(0) and for a connect's own
+    end (Linux's setting; IANA's range elsewhere)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(w) for w in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 49152, 65535
+
+
 def free_port() -> int:
+    """A free port for a peer, below the ephemeral range where one can be
+    found: a port from bind(0) is free only until it is closed, and any
+    connect on the machine may take it for its own end meanwhile, which
+    makes the peer's bind fail with WSAEADDRINUSE."""
+    import random
+    low, _ = _ephemeral_range()
+    if low > 20000:
+        for _ in range(50):
+            port = random.randrange(20000, low)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -165,10 +196,13 @@ def start_peer(command: str, port: int, uses_port: bool) -> subprocess.Popen[str
                             start_new_session=True, env=env)
     deadline = time.monotonic() + PEER_WAIT
     while uses_port and not listening(port):
-        if peer.poll() is not None or time.monotonic() > deadline:
+        exited = peer.poll() is not None
+        if exited or time.monotonic() > deadline:
             output = stop(peer)
-            raise CannotRun("the peer %r did not listen on port %d within %.0f s:\n%s"
-                            % (command, port, PEER_WAIT, output))
+            raise (PeerExited if exited else CannotRun)(
+                "the peer %r %s on port %d:\n%s" % (command, "ended without listening" if exited
+                                                   else "did not listen within %.0f s" % PEER_WAIT,
+                                                   port, output))
         time.sleep(0.02)
     if not uses_port:
         time.sleep(0.5)   # no port to watch: give it a moment
@@ -200,9 +234,18 @@ def stop(proc: subprocess.Popen[str], grace: float = 5.0) -> str:
 
 def run_one(cmd: List[str], args: Sequence[str], env: Dict[str, str], cwd: str, timeout: float,
             peer: Optional[str], trace_path: Optional[str]) -> Run:
-    port = free_port()
     uses_port = peer is not None and "{port}" in peer
-    peer_proc = start_peer(peer, port, uses_port) if peer is not None else None
+    port, peer_proc = free_port(), None
+    if peer is not None:
+        for attempt in range(PEER_ATTEMPTS):
+            try:
+                peer_proc = start_peer(peer, port, uses_port)
+                break
+            except PeerExited:
+                # its port was taken between our check and its bind: another one
+                if attempt == PEER_ATTEMPTS - 1:
+                    raise
+                port = free_port()
     env = dict(env)
     env.pop("PORTSOCK_TRACE", None)
     if trace_path is not None:
