@@ -19,6 +19,12 @@ def python_blocks(name):
     return re.findall(r"```python\n(.*?)```", (ROOT / name).read_text(), re.S)
 
 
+def compiled(name, block):
+    """block compiled so that a traceback names its line in the document."""
+    before = (ROOT / name).read_text()[:(ROOT / name).read_text().index(block)].count("\n")
+    return compile("\n" * before + block, str(ROOT / name), "exec")
+
+
 _testing_blocks = python_blocks("docs/testing.md")
 # The parity-test examples define test_* functions that use the plugin's fixtures;
 # the async one needs pytest-asyncio (the test extras install it).
@@ -27,15 +33,15 @@ for _block in (b for b in _testing_blocks if "def test_" in b):
         def test_testing_md_async_parity_example() -> None:
             pytest.skip("pytest-asyncio is not installed (pip install pytest-asyncio, or portsock[test])")
         continue
-    exec(compile(_block, str(ROOT / "docs/testing.md"), "exec"))
+    exec(compiled("docs/testing.md", _block))
 
 
 # README's parity-testing example defines pytest tests too.
-exec(compile([b for b in python_blocks("README.md") if "def test_" in b][0], str(ROOT / "README.md"), "exec"))
+exec(compiled("README.md", [b for b in python_blocks("README.md") if "def test_" in b][0]))
 
 
 def test_testing_md_first_example_runs():
-    exec(compile(_testing_blocks[0], "docs/testing.md", "exec"), {})
+    exec(compiled("docs/testing.md", _testing_blocks[0]), {})
 
 
 def _with_echo_server(source):
@@ -118,8 +124,8 @@ def test_api_md_aio_example_runs():
 
 
 def test_testing_md_async_peer_example_runs():
-    exec(compile([b for b in _testing_blocks if "async_wait()" in b and "asyncio.run(" in b][0],
-                 "docs/testing.md", "exec"), {})
+    block = [b for b in _testing_blocks if "async_wait()" in b and "asyncio.run(" in b][0]
+    exec(compiled("docs/testing.md", block), {})
 
 
 def _porting_programs():

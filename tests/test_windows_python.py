@@ -3,8 +3,8 @@ platform (the run itself is CI's last step: docs/platforms.md, "The Python suite
 
 from __future__ import annotations
 
-import ast
 import os
+import subprocess
 import sys
 
 import pytest
@@ -17,22 +17,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
 import windows_python  # noqa: E402
 
 
-def _test_functions(filename: str) -> set:
-    with open(os.path.join(HERE, filename), encoding="utf-8") as f:
-        tree = ast.parse(f.read())
-    # test functions, and the test classes a module makes by assignment (a hypothesis state
-    # machine's TestCase), whose runTest is the test
-    return ({node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)} |
-            {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
-             if isinstance(target, ast.Name) and target.id.startswith("Test")})
+def _collected(files: set) -> set:
+    """The node ids pytest collects from files (under tests/, parameters
+    included): an entry naming a parametrized case by its id (an index into
+    a document's blocks, say) must still name that case."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                          *sorted(files)], cwd=HERE, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return {line.split("tests/", 1)[-1] for line in out.stdout.splitlines() if "::" in line}
 
 
 def test_every_suite_difference_names_a_test_that_exists() -> None:
     assert SUITE_DIFFERENCES
+    collected = _collected({d.test.partition("::")[0] for d in SUITE_DIFFERENCES})
+    functions = {nodeid.split("[", 1)[0] for nodeid in collected}
     for d in SUITE_DIFFERENCES:
-        filename, _, name = d.test.partition("::")
         assert d.kind in ("differs", "hangs", "may differ"), d
-        assert name.split("[", 1)[0].split("::", 1)[0] in _test_functions(filename), d.test
+        # a parametrized case by its id, or a test function for all of its cases
+        assert d.test in collected or ("[" not in d.test and d.test in functions), d.test
         assert d.wine and d.windows and d.reason and d.source, d.test
     tests = [d.test for d in SUITE_DIFFERENCES]
     assert len(tests) == len(set(tests)), "one entry per test"
@@ -50,6 +52,44 @@ def test_progress_tells_finished_tests_from_the_one_that_hung(tmp_path) -> None:
     outcomes, started = windows_python.read_progress(str(progress))
     assert started is None and outcomes["a.py::t3[x y]"] == "skipped"
     assert windows_python.read_progress(str(tmp_path / "none.txt")) == ({}, None)
+
+
+_XFAILS = """
+import pytest
+
+@pytest.mark.xfail(strict=False, reason="may differ")
+def test_may_differ_and_passes():
+    pass
+
+@pytest.mark.xfail(strict=False, reason="may differ")
+def test_may_differ_and_fails():
+    assert False
+
+@pytest.mark.xfail(strict=True, reason="differs")
+def test_differs_but_passes():
+    pass
+
+def test_fails():
+    assert False
+"""
+
+
+def test_only_failures_and_strict_xpasses_fail_the_run(tmp_path) -> None:
+    """The plugin's outcomes from a real pytest run, and which of them the runner counts."""
+    (tmp_path / "test_xfails.py").write_text(_XFAILS, encoding="utf-8")
+    progress = tmp_path / "progress.txt"
+    env = dict(os.environ, PORTSOCK_WINPY_PROGRESS=str(progress),
+               PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(HERE), "tools"),
+                                           os.environ.get("PYTHONPATH", "")]))
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "windows_pytest_plugin", "-p", "no:cacheprovider",
+                    "-p", "no:randomly", "test_xfails.py"], cwd=tmp_path, env=env, capture_output=True,
+                   text=True, timeout=120)
+    outcomes, started = windows_python.read_progress(str(progress))
+    assert started is None
+    assert {n.split("::")[1]: o for n, o in outcomes.items()} == {
+        "test_may_differ_and_passes": "xpassed", "test_may_differ_and_fails": "xfailed",
+        "test_differs_but_passes": "failed", "test_fails": "failed"}
+    assert [n.split("::")[1] for n in windows_python.failures(outcomes)] == ["test_differs_but_passes", "test_fails"]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="converts a Unix path of the host running Wine")

@@ -373,6 +373,10 @@ def _suite_group(tests: List[str], wine: str, windows: str, reason: str, source:
 
 
 _SEEN = "; seen under Wine 8.0 in the suite"
+# Which of the two a run of the suite meets depends on when Wine's server
+# notices the reset: these tests passed in one full run and failed in the next.
+_RESET_TIMING = (" Which answer a given run gets from Wine 8 depends on timing, so these are "
+                 "non-strict xfails.")
 _NOT_STARTED_REASON = (
     "Every Winsock call but WSAStartup fails with WSANOTINITIALISED while the process's startup "
     "count is 0; Wine 8 checks the count in socket()/WSASocket only, and judges a handle or an "
@@ -514,9 +518,13 @@ SUITE_DIFFERENCES += _suite_group(
      "test_testing_peers.py::test_reset_peer_fixture",
      "test_aio.py::test_a_reset_is_the_blocking_layers_error_with_partial",
      "test_server.py::test_recv_until_fin_is_bounded_and_keeps_the_connection",
-     "test_docs_examples.py::test_porting_md_snippets_run[6]"],
-    wine="recv returns 0 (a graceful end of stream), send succeeds", windows="WSAECONNRESET (10054)",
-    reason=_RESET_REASON, source=_RESET_SOURCE + _SEEN)
+     "test_docs_examples.py::test_porting_md_snippets_run[6]",
+     "test_docs_examples.py::test_lifecycle_against_a_resetting_peer",
+     "test_docs_examples.py::test_aio_gives_the_blocking_layers_results[reset]"],
+    wine="recv returns 0 (a graceful end of stream) and send succeeds, in most runs; in some, "
+         "WSAECONNRESET as on Windows",
+    windows="WSAECONNRESET (10054)", reason=_RESET_REASON + _RESET_TIMING,
+    source=_RESET_SOURCE + _SEEN, kind="may differ")
 SUITE_DIFFERENCES += _suite_group(
     ["test_connection.py::test_close_from_another_thread_wakes_recv",
      "test_threads.py::test_closesocket_wakes_blocked_recv_with_wsaeintr",
