@@ -446,6 +446,9 @@ int ps_trace_active(void);
    a layer above the core that answers a call itself (the Python mirror's
    argument checks), so that the trace still has every call. */
 void ps_trace_call(const char *call, intptr_t ret, int err);
+/* The same for a call that returns a pointer (gethostbyname ...) answered
+   with NULL: {"call": call, "ret": "NULL", "err": err}. */
+void ps_trace_null(const char *call, int err);
 
 /* --- a handle's status ------------------------------------------------------
    0 when s is an open socket and the socket layer is started; otherwise the

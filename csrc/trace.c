@@ -163,7 +163,9 @@ void ps_trace_result(enum ps_trace_kind kind, const char *call, intptr_t ret)
     errno = saved_errno;
 }
 
-void ps_trace_call(const char *call, intptr_t ret, int err)
+/* A line for an answer a layer above gave itself (ps_trace_call, and
+   ps_trace_null for a NULL pointer). */
+static void write_answer(const char *call, int null, intptr_t ret, int err)
 {
     int saved_errno = errno, saved_last = ps_last_error();
     if (!PS_TRACING() || call == NULL)
@@ -172,12 +174,25 @@ void ps_trace_call(const char *call, intptr_t ret, int err)
     look_at_env_locked();
     if (trace_out != NULL) {
         char shown[32];
-        snprintf(shown, sizeof shown, "%lld", (long long)ret);
+        if (null)
+            snprintf(shown, sizeof shown, "\"NULL\"");
+        else
+            snprintf(shown, sizeof shown, "%lld", (long long)ret);
         write_locked(call, shown, err);
     }
     ps_trace_unlock(&trace_lock);
     ps_set_last_error(saved_last);
     errno = saved_errno;
+}
+
+void ps_trace_call(const char *call, intptr_t ret, int err)
+{
+    write_answer(call, 0, ret, err);
+}
+
+void ps_trace_null(const char *call, int err)
+{
+    write_answer(call, 1, 0, err);
 }
 
 int ps_trace_open(const char *path)

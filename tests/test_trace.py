@@ -71,6 +71,13 @@ MIRROR_SCRIPT = textwrap.dedent('''
         result = []
         ws.getaddrinfo("a\\0b", None, None, result)
         ws.getaddrinfo("127.0.0.1", "80", None, result)
+        ws.gethostbyname("a\\0b")
+        ws.gethostbyaddr(ws.in_addr(), 99, ws.AF_INET)
+        ws.gethostname(bytearray(8), 99)
+        ws.getnameinfo(addr, 16, bytearray(8), 99, None, 0, 0)
+        ws.WSASend(c, [ws.WSABUF(99, b"x")], 1, ws.DWORD(), 0)
+        ws.WSASendDisconnect(c, ws.WSABUF(99, b"d"))
+        ws.WSAIoctl(c, ws.FIONBIO, ws.u_long(1), 99, None, 0, ws.DWORD(), None, None)
         for h in (s, c, lst, lst):
             ws.closesocket(h)
         ws.WSACleanup()
@@ -116,6 +123,14 @@ def test_a_mirror_script_gives_the_same_lines_under_trace_and_under_portsock_tra
     assert {"call": "WSAPoll", "ret": -1, "err": ws.WSAEFAULT} in calls
     assert {"call": "WSAStartup", "ret": ws.WSAVERNOTSUPPORTED, "err": ws.WSAVERNOTSUPPORTED} in calls
     assert {"call": "getaddrinfo", "ret": ws.WSAHOST_NOT_FOUND, "err": ws.WSAHOST_NOT_FOUND} in calls
+    for call in ("gethostbyname", "gethostbyaddr"):
+        assert calls[[c["call"] for c in calls].index(call)]["ret"] == "NULL"
+    for refusal in ({"call": "gethostname", "ret": -1, "err": ws.WSAEFAULT},
+                    {"call": "getnameinfo", "ret": ws.WSAEFAULT, "err": ws.WSAEFAULT},
+                    {"call": "WSASend", "ret": -1, "err": ws.WSAEFAULT},
+                    {"call": "WSAIoctl", "ret": -1, "err": ws.WSAEFAULT}):
+        assert refusal in calls, refusal
+    assert [c["call"] for c in calls].count("WSASendDisconnect") == 1
     assert [c["ret"] for c in calls if c["call"] in ("socket", "accept")] == ["S1", "S2", "S3"]
     assert calls[-1] == {"call": "WSACleanup", "ret": -1, "err": ws.WSANOTINITIALISED}
 

@@ -148,7 +148,7 @@ def _null(call: str, code: int) -> None:
     """A pointer call's failure for an argument C could not be given, unless
     the socket layer is not started (C's first check)."""
     _error(WSANOTINITIALISED if _not_started() else code)
-    _trace.record_pointer(call, None)
+    _trace.refused_pointer(call)
 
 
 # --------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def gethostname(name: Optional[_WriteableBuffer], namelen: int) -> int:
     n = _c_int(namelen, "namelen")
     if n is None or (name is not None and n > memoryview(name).nbytes):
         _error(WSANOTINITIALISED if _not_started() else WSAEFAULT)
-        return _trace.record("gethostname", -1)
+        return _trace.refused("gethostname", -1)
     return _trace.record("gethostname", int(lib.ps_gethostname(buf, n)))
 
 
@@ -277,7 +277,7 @@ def getservbyport(port: int, proto: Optional[str]) -> Optional[SERVENT]:
 def _gni_fail(code: int) -> int:
     if _not_started():
         code = WSANOTINITIALISED
-    return _trace.record("getnameinfo", _error(code, code))
+    return _trace.refused("getnameinfo", _error(code, code))
 
 
 def _gni_buffer(buf: Any, size: Any, name: str) -> Any:

@@ -90,6 +90,13 @@ def refused(call: str, ret: int) -> int:
     return record(call, ret)
 
 
+def refused_pointer(call: str) -> None:
+    """refused() for a call of POINTER_CALLS that the mirror answered with
+    None (C's NULL) itself, after setting the last error. Returns None."""
+    lib.ps_trace_null(call.encode("ascii"), int(lib.ps_last_error()))
+    return record_pointer(call, None)
+
+
 class Trace:
     """The calls recorded by trace(): entries of {"call", "ret", "err"}.
 

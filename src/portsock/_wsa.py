@@ -239,13 +239,13 @@ def _send(call: str, s: int, lpBuffers: Any, dwBufferCount: Any, sent: Any, dwFl
         tl = _c_int(tolen, "iTolen")
         tobuf = _encode_sockaddr(to, max(tl or 0, 0))
     if _overlapped(lpOverlapped, lpCompletionRoutine):
-        return _trace.record(call, _error(WSAEOPNOTSUPP))
+        return _trace.refused(call, _error(WSAEOPNOTSUPP))
     if isinstance(bufs, int) or tl is None or tl > _MAX_OPTLEN:
-        return _trace.record(call, _fail(h, WSAEFAULT))
+        return _trace.refused(call, _fail(h, WSAEFAULT))
     if f is None:
-        return _trace.record(call, _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused(call, _fail(h, WSAEOPNOTSUPP))
     if tobuf is False:
-        return _trace.record(call, _fail(h, WSAEAFNOSUPPORT))
+        return _trace.refused(call, _fail(h, WSAEAFNOSUPPORT))
     array, count, _keep = bufs
     cell = _dword_cell(holder)
     if call == "WSASendTo":
@@ -294,9 +294,9 @@ def _recv(call: str, s: int, lpBuffers: Any, dwBufferCount: Any, received: Any, 
     if call == "WSARecvFrom":
         fbuf, plen, _ = _name_out(from_, fromlen)
     if _overlapped(lpOverlapped, lpCompletionRoutine):
-        return _trace.record(call, _error(WSAEOPNOTSUPP))
+        return _trace.refused(call, _error(WSAEOPNOTSUPP))
     if isinstance(bufs, int):
-        return _trace.record(call, _fail(h, bufs))
+        return _trace.refused(call, _fail(h, bufs))
     array, count, _keep = bufs
     cell, fcell = _dword_cell(count_holder), _dword_cell(flags_holder)
     if call == "WSARecvFrom":
@@ -329,7 +329,7 @@ def WSASendDisconnect(s: int, lpOutboundDisconnectData: Optional[WSABUF] = None)
     h = _handle(s)
     cdata, _keep = _disconnect_data(lpOutboundDisconnectData, writable=False)
     if cdata is None:
-        return _trace.record("WSASendDisconnect", _fail(h, WSAEFAULT))
+        return _trace.refused("WSASendDisconnect", _fail(h, WSAEFAULT))
     return _trace.record("WSASendDisconnect", lib.ps_wsasenddisconnect(h, cdata))
 
 
@@ -340,7 +340,7 @@ def WSARecvDisconnect(s: int, lpInboundDisconnectData: Optional[WSABUF] = None) 
     h = _handle(s)
     cdata, _keep = _disconnect_data(lpInboundDisconnectData, writable=True)
     if cdata is None:
-        return _trace.record("WSARecvDisconnect", _fail(h, WSAEFAULT))
+        return _trace.refused("WSARecvDisconnect", _fail(h, WSAEFAULT))
     return _trace.record("WSARecvDisconnect", lib.ps_wsarecvdisconnect(h, cdata))
 
 
@@ -388,12 +388,12 @@ def WSAIoctl(s: int, dwIoControlCode: int, lpvInBuffer: Any, cbInBuffer: int, lp
         cout = _output_buffer(lpvOutBuffer, "lpvOutBuffer")
         out_capacity = len(cout)
     if _overlapped(lpOverlapped, lpCompletionRoutine):
-        return _trace.record("WSAIoctl", _error(WSAEOPNOTSUPP))
+        return _trace.refused("WSAIoctl", _error(WSAEOPNOTSUPP))
     if code is None:
-        return _trace.record("WSAIoctl", _fail(h, WSAEOPNOTSUPP))
+        return _trace.refused("WSAIoctl", _fail(h, WSAEOPNOTSUPP))
     if cb_in is None or cb_out is None or (cin != ffi.NULL and cb_in > in_capacity) or \
             (cout != ffi.NULL and cb_out > out_capacity):
-        return _trace.record("WSAIoctl", _fail(h, WSAEFAULT))
+        return _trace.refused("WSAIoctl", _fail(h, WSAEFAULT))
     cell = _dword_cell(holder)
     ret = int(lib.ps_wsaioctl(h, code, cin, cb_in, cout, cb_out, cell, ffi.NULL, ffi.NULL))
     _load(holder, cell)
