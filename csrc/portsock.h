@@ -325,6 +325,16 @@ const char *ps_wsa_message(int code);
    errno's symbol ("ECONNRESET"), or NULL. */
 int ps_errno_from_wsa(int code);
 const char *ps_errno_name_from_wsa(int code);
+/* FormatMessageA(flags, NULL, message_id, language_id, buffer, size, NULL),
+   for the system's messages (FORMAT_MESSAGE_FROM_SYSTEM, with
+   FORMAT_MESSAGE_IGNORE_INSERTS and a maximum width): the text written to
+   buffer with its NUL, and its length without the NUL; or 0 with the last
+   error (the one WSAGetLastError reads) set. FORMAT_MESSAGE_ALLOCATE_BUFFER
+   is refused here (ERROR_INVALID_PARAMETER): a caller that wants it passes a
+   64 KiB buffer, FormatMessage's largest text. On Windows kernel32's own; on
+   POSIX the shim's (csrc/posix_winapi.c), Winsock's texts from errmap.c. */
+uint32_t ps_format_message(uint32_t flags, uint32_t message_id, uint32_t language_id, char *buffer,
+                           uint32_t size);
 
 /* --- the Winsock 2 calls: WSASocket, WSASend, WSARecv, WSAIoctl, ... -------
    Each is the call of the same name without overlapped I/O, which portsock

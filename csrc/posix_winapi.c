@@ -198,6 +198,12 @@ uint32_t ps_win_format_message_a(uint32_t flags, const void *source, uint32_t me
     KEEP_ERRNO(uint32_t, format_message(flags, source, message_id, language_id, buffer, size))
 }
 
+uint32_t ps_format_message(uint32_t flags, uint32_t message_id, uint32_t language_id, char *buffer,
+                           uint32_t size)
+    KEEP_ERRNO(uint32_t, (flags & PS_FORMAT_MESSAGE_ALLOCATE_BUFFER)
+                             ? winapi_fail(PS_ERROR_INVALID_PARAMETER)
+                             : format_message(flags, NULL, message_id, language_id, buffer, size))
+
 /* ---- thread handles ------------------------------------------------------------ */
 
 #define INDEX_BITS 16

@@ -796,6 +796,34 @@ ps_servent *ps_getservbyport(int port, const char *proto)
 int ps_getnameinfo(const void *sa, int salen, char *host, uint32_t hostlen, char *serv,
                    uint32_t servlen, int flags)
     TRACED(int, CODE, "getnameinfo", ws_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags))
+/* FormatMessageA, for the mirror                                            */
+
+uint32_t ps_format_message(uint32_t flags, uint32_t message_id, uint32_t language_id, char *buffer,
+                           uint32_t size)
+{
+    /* kernel32 would read a NULL source string or NULL arguments for a
+       message's inserts: refused as the POSIX backend refuses them. */
+    if ((flags & (FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_STRING)) || buffer == NULL) {
+        SetLastError(ERROR_INVALID_PARAMETER);
+        return 0;
+    }
+    if (!(flags & FORMAT_MESSAGE_IGNORE_INSERTS)) {
+        LPSTR text = NULL;
+        DWORD n = FormatMessageA(flags | FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_ALLOCATE_BUFFER, NULL,
+                                 message_id, language_id, (LPSTR)&text, 0, NULL);
+        int inserts = n != 0 && memchr(text, '%', n) != NULL;
+        if (text != NULL)
+            LocalFree(text);
+        if (n == 0)
+            return 0;
+        if (inserts) {
+            SetLastError(ERROR_INVALID_PARAMETER);
+            return 0;
+        }
+    }
+    return FormatMessageA(flags, NULL, message_id, language_id, buffer, size, NULL);
+}
+
 /* A handle's status                                                         */
 
 int ps_handle_status(ps_socket s)

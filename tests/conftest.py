@@ -183,7 +183,9 @@ def no_descriptor_leaked_across_the_suite() -> Iterator[None]:
 
 # ---- Wine 8's deviations in the Python suite (tests/parity/wine_differences.py) --------------
 
-def _under_wine() -> bool:
+def under_wine() -> bool:
+    """Whether this is a Windows Python running under Wine (whose Winsock and
+    kernel32 are Wine 8's)."""
     import sys
     if sys.platform != "win32":
         return False
@@ -192,7 +194,7 @@ def _under_wine() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
-    if not _under_wine():
+    if not under_wine():
         return
     from parity.wine_differences import SUITE_DIFFERENCES
     for item in items:

@@ -1248,6 +1248,9 @@ from portsock._resolver import *  # noqa: E402, F401, F403
 # select and WSAPoll, with Winsock's fd_set, TIMEVAL and WSAPOLLFD.
 from portsock._select import *  # noqa: E402, F401, F403
 
+# The <windows.h> calls Winsock programs make: GetLastError, FormatMessageA, LocalFree, MAKELANGID, NO_ERROR.
+from portsock._winapi import *  # noqa: E402, F401, F403
+
 # The Winsock 2 calls (WSASocket, WSASend, WSARecv, WSAIoctl, ...), without overlapped I/O.
 from portsock._wsa import *  # noqa: E402, F401, F403
 

@@ -1,25 +1,25 @@
 """format_message.py - format_message.c on the mirror, line for line.
 
-The mirror has no FormatMessageA (it is Windows' kernel32, not Winsock): the
-message is portsock.WinsockError's strerror, which is the same text from the
-core's one table (csrc/errmap.c), without the CRLF; a code that table does
-not know is FormatMessage's failure, ERROR_MR_MID_NOT_FOUND (317).
+FormatMessageA with FORMAT_MESSAGE_ALLOCATE_BUFFER fills an LPSTR (C's
+`(LPSTR)&text`) with the system's message, and LocalFree releases it.
 """
 
 import sys
 
-import portsock
 from portsock import winsock as ws
-
-ERROR_MR_MID_NOT_FOUND = 317
 
 
 def PrintError(what: str, code: int) -> None:
-    error = portsock.WinsockError(code)
-    if error.name == "WSA error":      # no message for this code
-        print("%s: error %d (FormatMessage failed with error %lu)" % (what, code, ERROR_MR_MID_NOT_FOUND))
+    text = ws.LPSTR()
+    length = ws.FormatMessageA(ws.FORMAT_MESSAGE_FROM_SYSTEM | ws.FORMAT_MESSAGE_ALLOCATE_BUFFER |
+                               ws.FORMAT_MESSAGE_IGNORE_INSERTS,
+                               None, code, ws.MAKELANGID(ws.LANG_NEUTRAL, ws.SUBLANG_DEFAULT),
+                               text, 0, None)
+    if length == 0:
+        print("%s: error %d (FormatMessage failed with error %lu)" % (what, code, ws.GetLastError()))
         return
-    print("%s: error %d: %s" % (what, code, error.strerror.rstrip("\r\n ")))
+    print("%s: error %d: %s" % (what, code, text.value.rstrip(b"\r\n ").decode()))
+    ws.LocalFree(text)
 
 
 def main() -> int:
