@@ -143,7 +143,21 @@ def _porting_programs():
     return snippets, programs
 
 
-@pytest.mark.parametrize("index", range(len(_porting_programs()[0])))
+def _snippet_ids():
+    """A name for each snippet that editing another section leaves alone:
+    its section's number and its place there ("section6-2")."""
+    text = (ROOT / "docs/porting.md").read_text()
+    ids, seen = [], {}
+    for block in _porting_programs()[0]:
+        before = text[:text.index(block)]
+        heading = re.findall(r"^## (\d+)\.", before, re.M)
+        section = "section" + (heading[-1] if heading else "0")
+        seen[section] = seen.get(section, 0) + 1
+        ids.append("%s-%d" % (section, seen[section]))
+    return ids
+
+
+@pytest.mark.parametrize("index", range(len(_porting_programs()[0])), ids=_snippet_ids())
 def test_porting_md_snippets_run(index):
     import subprocess
     import sys

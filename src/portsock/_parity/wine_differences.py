@@ -503,7 +503,7 @@ SUITE_DIFFERENCES += _suite_group(
     ["test_resolver.py::test_gethostbyaddr_errors", "test_resolver.py::test_getservbyname_null_name",
      "test_resolver.py::test_getnameinfo_short_buffers_are_left_alone",
      "test_resolver.py::test_getnameinfo_errors", "test_resolver.py::test_trace_lines",
-     "test_docs_examples.py::test_porting_md_snippets_run[9]"],
+     "test_docs_examples.py::test_porting_md_snippets_run[section9-1]"],
     wine="an answer, WSAHOST_NOT_FOUND, WSANO_RECOVERY, WSAEAFNOSUPPORT, or -12 (EAI_OVERFLOW)",
     windows="WSAEFAULT (10014), or EAI_NONAME (11001)", reason=_RESOLVER_REASON, source=_RESOLVER_SOURCE)
 SUITE_DIFFERENCES += _suite_group(
@@ -518,7 +518,7 @@ SUITE_DIFFERENCES += _suite_group(
      "test_testing_peers.py::test_reset_peer_fixture",
      "test_aio.py::test_a_reset_is_the_blocking_layers_error_with_partial",
      "test_server.py::test_recv_until_fin_is_bounded_and_keeps_the_connection",
-     "test_docs_examples.py::test_porting_md_snippets_run[6]",
+     "test_docs_examples.py::test_porting_md_snippets_run[section6-1]",
      "test_docs_examples.py::test_lifecycle_against_a_resetting_peer",
      "test_docs_examples.py::test_aio_gives_the_blocking_layers_results[reset]"],
     wine="recv returns 0 (a graceful end of stream) and send succeeds, in most runs; in some, "
