@@ -331,7 +331,8 @@ const char *ps_errno_name_from_wsa(int code);
    buffer with its NUL, and its length without the NUL; or 0 with the last
    error (the one WSAGetLastError reads) set. FORMAT_MESSAGE_ALLOCATE_BUFFER
    is refused here (ERROR_INVALID_PARAMETER): a caller that wants it passes a
-   64 KiB buffer, FormatMessage's largest text. On Windows kernel32's own; on
+   buffer of its own (32767 bytes hold any system message, and every kernel32
+   takes that size). On Windows kernel32's own; on
    POSIX the shim's (csrc/posix_winapi.c), Winsock's texts from errmap.c. */
 uint32_t ps_format_message(uint32_t flags, uint32_t message_id, uint32_t language_id, char *buffer,
                            uint32_t size);

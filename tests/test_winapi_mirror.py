@@ -63,6 +63,13 @@ def test_a_buffer_gets_the_text_and_its_nul() -> None:
     assert ws.FormatMessageA(SYSTEM, None, ws.WSAECONNRESET, NEUTRAL, buf, n + 1, None) == n   # just room
 
 
+def test_a_buffer_of_up_to_64k_is_taken() -> None:
+    n, expected, _ = _allocated(ws.WSAECONNRESET)
+    buf = bytearray(40000)
+    assert ws.FormatMessageA(SYSTEM, None, ws.WSAECONNRESET, NEUTRAL, buf, len(buf), None) == n > 0
+    assert bytes(buf[:n]) == expected
+
+
 @pytest.mark.rule("WIN-2")
 def test_failures_set_the_last_error() -> None:
     # A code without a message, a buffer without room for the NUL.
