@@ -92,6 +92,17 @@ def test_only_failures_and_strict_xpasses_fail_the_run(tmp_path) -> None:
     assert [n.split("::")[1] for n in windows_python.failures(outcomes)] == ["test_differs_but_passes", "test_fails"]
 
 
+def test_an_abort_of_the_wine_server_is_told_from_a_tests_output() -> None:
+    seen = (b"...s.wineserver64: server/sock.c:1331: sock_poll_event: Assertion "
+            b"`sock->obj.ops == &sock_ops' failed.\n")
+    assert windows_python.server_aborted(seen)
+    # (pieces on lines of their own: a traceback of this test must not look like an abort itself)
+    assert windows_python.server_aborted(b"wineserver: server/fd.c:10: f: " +
+                                         b"Assertion `x' failed.")
+    assert not windows_python.server_aborted(b"AssertionError: wineserver failed\n")
+    assert not windows_python.server_aborted(b"E   assert 'Assertion failed' in out\n")
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="converts a Unix path of the host running Wine")
 def test_winpath_is_wines_z_drive() -> None:
     assert windows_python.winpath("/tmp/a b/c") == "Z:\\tmp\\a b\\c"
