@@ -92,6 +92,27 @@ def test_only_failures_and_strict_xpasses_fail_the_run(tmp_path) -> None:
     assert [n.split("::")[1] for n in windows_python.failures(outcomes)] == ["test_differs_but_passes", "test_fails"]
 
 
+def test_a_second_run_keeps_only_the_tests_named(tmp_path) -> None:
+    """The plugin's PORTSOCK_WINPY_ONLY (the runner's second run of what failed), with
+    PORTSOCK_WINPY_DONE, in a real pytest run; a later outcome replaces an earlier one."""
+    (tmp_path / "test_xfails.py").write_text(_XFAILS, encoding="utf-8")
+    progress, only, done = tmp_path / "progress.txt", tmp_path / "only.txt", tmp_path / "done.txt"
+    only.write_text("test_xfails.py::test_fails\ntest_xfails.py::test_differs_but_passes\n", encoding="utf-8")
+    done.write_text("test_xfails.py::test_differs_but_passes\n", encoding="utf-8")
+    progress.write_text("start test_xfails.py::test_fails\nresult passed test_xfails.py::test_fails\n",
+                        encoding="utf-8")
+    env = dict(os.environ, PORTSOCK_WINPY_PROGRESS=str(progress), PORTSOCK_WINPY_ONLY=str(only),
+               PORTSOCK_WINPY_DONE=str(done),
+               PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(HERE), "tools"),
+                                           os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "windows_pytest_plugin", "-p",
+                          "no:cacheprovider", "test_xfails.py"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert "1 failed, 3 deselected" in out.stdout, out.stdout
+    outcomes, _ = windows_python.read_progress(str(progress))
+    assert outcomes == {"test_xfails.py::test_fails": "failed"}
+
+
 def test_an_abort_of_the_wine_server_is_told_from_a_tests_output() -> None:
     seen = (b"...s.wineserver64: server/sock.c:1331: sock_poll_event: Assertion "
             b"`sock->obj.ops == &sock_ops' failed.\n")

@@ -5,6 +5,8 @@ PORTSOCK_WINPY_PROGRESS names a file that gets a "start NODEID" line when a test
 "result OUTCOME NODEID" line when it ends (flushed to disk at once: the process may end at any
 moment, by pytest-timeout's thread method or the runner's watchdog). PORTSOCK_WINPY_DONE names
 a file of node ids, one a line, that this run deselects: those that ran, and the one that hung.
+PORTSOCK_WINPY_ONLY names a file of the node ids a run keeps (the runner's second run of the
+tests that failed).
 """
 
 from __future__ import annotations
@@ -30,16 +32,21 @@ def _write(line: str) -> None:
     os.fsync(_progress.fileno())
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
-    path = os.environ.get("PORTSOCK_WINPY_DONE")
+def _node_ids(variable: str) -> Optional[set]:
+    path = os.environ.get(variable)
     if not path or not os.path.exists(path):
-        return
+        return None
     with open(path, encoding="utf-8") as f:
-        done = {line.rstrip("\n") for line in f}
-    keep = [item for item in items if item.nodeid not in done]
-    gone = [item for item in items if item.nodeid in done]
-    if gone:
-        config.hook.pytest_deselected(items=gone)
+        return {line.rstrip("\n") for line in f}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    done, only = _node_ids("PORTSOCK_WINPY_DONE"), _node_ids("PORTSOCK_WINPY_ONLY")
+    keep = [item for item in items if (done is None or item.nodeid not in done)
+            and (only is None or item.nodeid in only)]
+    if len(keep) < len(items):
+        kept = set(id(item) for item in keep)
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
         items[:] = keep
 
 
