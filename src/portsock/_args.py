@@ -17,6 +17,7 @@ LONG_BITS = ffi.sizeof("long") * 8
 LONG_MIN = -(1 << (LONG_BITS - 1))
 LONG_MAX = (1 << (LONG_BITS - 1)) - 1
 SOCKET_MAX = (1 << (ffi.sizeof("ps_socket") * 8)) - 1
+DWORD_MAX = 0xFFFFFFFF
 
 
 def check_int(value: object, name: str) -> int:
@@ -34,6 +35,16 @@ def c_int(value: object, name: str) -> Optional[int]:
         return value
     if INT_MAX < value <= 0xFFFFFFFF:
         return value - (1 << 32)
+    return None
+
+
+def c_dword(value: object, name: str) -> Optional[int]:
+    """The value C receives for a DWORD parameter: negative ints down to
+    INT_MIN wrap as C's conversion does; None for a value no 32-bit integer
+    holds."""
+    value = check_int(value, name)
+    if INT_MIN <= value <= DWORD_MAX:
+        return value & DWORD_MAX
     return None
 
 

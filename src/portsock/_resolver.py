@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Union
 from portsock import _trace
 from portsock._core import ffi, lib
 from portsock.winsock import (
+    _DWORD_MAX,
     WSAEAFNOSUPPORT,
     WSAEFAULT,
     WSAEINVAL,
@@ -58,7 +59,6 @@ NI_MAXSERV: int = lib.PS_NI_MAXSERV
 
 # The largest address buffer the mirror hands to C (as winsock's).
 _MAX_ADDRLEN = 1 << 16
-_DWORD_MAX = 0xFFFFFFFF
 
 
 def _text(raw: Any) -> str:

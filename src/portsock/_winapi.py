@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from portsock._core import ffi, lib
-from portsock.winsock import _check_int, _output_buffer
+from portsock.winsock import _DWORD_MAX, _c_dword, _c_int, _check_int, _error, _output_buffer
 
 __all__ = [
     "NO_ERROR", "ERROR_SUCCESS", "ERROR_INVALID_HANDLE", "ERROR_NOT_ENOUGH_MEMORY", "ERROR_INVALID_PARAMETER",
@@ -52,7 +52,6 @@ SUBLANG_SYS_DEFAULT = 0x02
 SUBLANG_ENGLISH_US = 0x01
 SUBLANG_ENGLISH_UK = 0x02
 
-_DWORD_MAX = 0xFFFFFFFF
 # The buffer an ALLOCATE_BUFFER call is formatted into: the largest nSize
 # every kernel32 takes. Windows documents 64K bytes; Wine 8 refuses 32 KiB
 # and more (ERROR_INVALID_PARAMETER), a difference in the one table
@@ -76,9 +75,8 @@ def SetLastError(dwErrCode: int) -> None:
     """Mirrors SetLastError (windows.h): sets the value GetLastError and
     WSAGetLastError read. A DWORD wraps to C's int as Windows stores it; a
     value no DWORD holds is ERROR_INVALID_PARAMETER instead."""
-    code = _dword(dwErrCode, "dwErrCode")
-    value = ERROR_INVALID_PARAMETER if code is None else code
-    lib.ps_set_last_error(value - (1 << 32) if value > 0x7FFFFFFF else value)
+    code = _c_int(dwErrCode, "dwErrCode")
+    lib.ps_set_last_error(code if code is not None else ERROR_INVALID_PARAMETER)
 
 
 class LPSTR:
@@ -93,16 +91,6 @@ class LPSTR:
 
     def __repr__(self) -> str:
         return "LPSTR(%r)" % (self.value,)
-
-
-def _dword(value: object, name: str) -> Optional[int]:
-    v = _check_int(value, name)
-    return v & _DWORD_MAX if -(1 << 31) <= v <= _DWORD_MAX else None
-
-
-def _fail(code: int) -> int:
-    lib.ps_set_last_error(code)
-    return 0
 
 
 def FormatMessageA(dwFlags: int, lpSource: None, dwMessageId: int, dwLanguageId: int, lpBuffer: Any,
@@ -128,8 +116,8 @@ def FormatMessageA(dwFlags: int, lpSource: None, dwMessageId: int, dwLanguageId:
         raise TypeError("lpSource must be None (the system's messages only), not %s" % type(lpSource).__name__)
     if Arguments is not None:
         raise TypeError("Arguments must be None (no message inserts), not %s" % type(Arguments).__name__)
-    flags, message_id = _dword(dwFlags, "dwFlags"), _dword(dwMessageId, "dwMessageId")
-    language_id, size = _dword(dwLanguageId, "dwLanguageId"), _dword(nSize, "nSize")
+    flags, message_id = _c_dword(dwFlags, "dwFlags"), _c_dword(dwMessageId, "dwMessageId")
+    language_id, size = _c_dword(dwLanguageId, "dwLanguageId"), _c_dword(nSize, "nSize")
     allocate = flags is not None and bool(flags & FORMAT_MESSAGE_ALLOCATE_BUFFER)
     if allocate:
         if not isinstance(lpBuffer, LPSTR):
@@ -137,9 +125,9 @@ def FormatMessageA(dwFlags: int, lpSource: None, dwMessageId: int, dwLanguageId:
                             % type(lpBuffer).__name__)
         lpBuffer.value = None   # as Windows leaves the pointer on failure
     elif lpBuffer is None:
-        return _fail(ERROR_INVALID_PARAMETER)
+        return _error(ERROR_INVALID_PARAMETER, 0)
     if flags is None or message_id is None or language_id is None or size is None:
-        return _fail(ERROR_INVALID_PARAMETER)
+        return _error(ERROR_INVALID_PARAMETER, 0)
     if allocate:
         out = ffi.new("char[]", _LARGEST_MESSAGE)
         n = int(lib.ps_format_message(flags & ~FORMAT_MESSAGE_ALLOCATE_BUFFER, message_id, language_id,
@@ -149,7 +137,7 @@ def FormatMessageA(dwFlags: int, lpSource: None, dwMessageId: int, dwLanguageId:
         return n
     cbuf = _output_buffer(lpBuffer, "lpBuffer")
     if size > len(cbuf):
-        return _fail(ERROR_NOACCESS)
+        return _error(ERROR_NOACCESS, 0)
     return int(lib.ps_format_message(flags, message_id, language_id, cbuf, size))
 
 

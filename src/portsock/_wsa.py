@@ -20,11 +20,13 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 from portsock import _trace
 from portsock._core import ffi, lib
 from portsock.winsock import (
+    _DWORD_MAX,
     _MAX_OPTLEN,
     WSAEAFNOSUPPORT,
     WSAEFAULT,
     WSAEOPNOTSUPP,
     _blocking,
+    _c_dword,
     _c_int,
     _check_int,
     _encode_sockaddr,
@@ -65,17 +67,6 @@ WSA_IO_PENDING: int = lib.PS_WSA_IO_PENDING
 FROM_PROTOCOL_INFO = -1
 SG_UNCONSTRAINED_GROUP = 0x01
 SG_CONSTRAINED_GROUP = 0x02
-
-_DWORD_MAX = 0xFFFFFFFF
-
-
-def _dword(value: object, name: str) -> Optional[int]:
-    """A DWORD argument as C receives it: negative ints wrap as C's
-    conversion does; None for a value no 32-bit integer holds."""
-    v = _check_int(value, name)
-    if -(1 << 31) <= v <= _DWORD_MAX:
-        return v & _DWORD_MAX
-    return None
 
 
 class WSABUF:
@@ -144,7 +135,7 @@ def _wsabufs(lpBuffers: Optional[Sequence[WSABUF]], dwBufferCount: object,
              writable: bool) -> Union[Tuple[Any, int, List[Any]], int]:
     """(the C array, its count, the buffers kept alive), or the Winsock code
     where C would fault: a count beyond the list, a len beyond its buf."""
-    count = _dword(dwBufferCount, "dwBufferCount")
+    count = _c_dword(dwBufferCount, "dwBufferCount")
     if lpBuffers is None:
         if count is None:
             return WSAEFAULT
@@ -161,7 +152,7 @@ def _wsabufs(lpBuffers: Optional[Sequence[WSABUF]], dwBufferCount: object,
     keep: List[Any] = []
     for i in range(count):
         b = lpBuffers[i]
-        n = _dword(b.len, "len")
+        n = _c_dword(b.len, "len")
         if b.buf is None:
             cbuf, size = ffi.NULL, 0
         else:
@@ -197,7 +188,7 @@ def WSASocketW(af: int, type: int, protocol: int, lpProtocolInfo: object = None,
 def _wsasocket(call: str, af: int, type: int, protocol: int, info: object, g: int, flags: int) -> int:
     a, t, p = (-1 if v is None else v for v in (_c_int(af, "af"), _c_int(type, "type"),
                                                  _c_int(protocol, "protocol")))
-    group, f = _dword(g, "g"), _dword(flags, "dwFlags")
+    group, f = _c_dword(g, "g"), _c_dword(flags, "dwFlags")
     pinfo = ffi.NULL if info is None else ffi.new("char[1]")
     open_socket = lib.ps_wsasocketw if call == "WSASocketW" else lib.ps_wsasocket
     ret = int(open_socket(a, t, p, pinfo, group or 0, f or 0))
@@ -232,7 +223,7 @@ def _send(call: str, s: int, lpBuffers: Any, dwBufferCount: Any, sent: Any, dwFl
     h = _handle(s)
     holder = _holder(sent, "lpNumberOfBytesSent")
     bufs = _wsabufs(lpBuffers, dwBufferCount, writable=False)
-    f = _dword(dwFlags, "dwFlags")
+    f = _c_dword(dwFlags, "dwFlags")
     tobuf: Any = None
     tl: Optional[int] = 0
     if call == "WSASendTo":
@@ -353,7 +344,7 @@ def _ioctl_in(value: object) -> Tuple[Any, int]:
     elif isinstance(value, _Scalar):
         raw = (value.value & _DWORD_MAX).to_bytes(4, sys.byteorder)
     elif isinstance(value, int) and not isinstance(value, bool):
-        v = _dword(value, "lpvInBuffer")
+        v = _c_dword(value, "lpvInBuffer")
         raw = (v if v is not None else 0).to_bytes(4, sys.byteorder)
     elif isinstance(value, str):
         raise TypeError("lpvInBuffer must be a tcp_keepalive, a holder, an int or a bytes-like object, not str")
@@ -375,10 +366,10 @@ def WSAIoctl(s: int, dwIoControlCode: int, lpvInBuffer: Any, cbInBuffer: int, lp
     or a cbInBuffer / cbOutBuffer beyond it, is WSAEFAULT; any other code is
     WSAEOPNOTSUPP, as is a non-None lpOverlapped or lpCompletionRoutine."""
     h = _handle(s)
-    code = _dword(dwIoControlCode, "dwIoControlCode")
+    code = _c_dword(dwIoControlCode, "dwIoControlCode")
     holder = _holder(lpcbBytesReturned, "lpcbBytesReturned")
     cin, in_capacity = _ioctl_in(lpvInBuffer)
-    cb_in, cb_out = _dword(cbInBuffer, "cbInBuffer"), _dword(cbOutBuffer, "cbOutBuffer")
+    cb_in, cb_out = _c_dword(cbInBuffer, "cbInBuffer"), _c_dword(cbOutBuffer, "cbOutBuffer")
     if lpvOutBuffer is None:
         cout, out_capacity = ffi.NULL, 0
     elif isinstance(lpvOutBuffer, _Scalar):
