@@ -21,7 +21,8 @@ def python_blocks(name):
 
 def compiled(name, block):
     """block compiled so that a traceback names its line in the document."""
-    before = (ROOT / name).read_text()[:(ROOT / name).read_text().index(block)].count("\n")
+    text = (ROOT / name).read_text()
+    before = text[:text.index(block)].count("\n")
     return compile("\n" * before + block, str(ROOT / name), "exec")
 
 

@@ -74,17 +74,25 @@ def test_fails():
 """
 
 
+def _run_with_plugin(tmp_path, **files: str) -> subprocess.CompletedProcess:
+    """_XFAILS under a real pytest with the runner's plugin; each keyword names
+    a PORTSOCK_WINPY_* variable (PROGRESS, ONLY, DONE) and the lines of its file."""
+    (tmp_path / "test_xfails.py").write_text(_XFAILS, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(HERE), "tools"),
+                                                        os.environ.get("PYTHONPATH", "")]))
+    for variable, text in files.items():
+        path = tmp_path / (variable.lower() + ".txt")
+        path.write_text(text, encoding="utf-8")
+        env["PORTSOCK_WINPY_" + variable] = str(path)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "windows_pytest_plugin", "-p",
+                           "no:cacheprovider", "-p", "no:randomly", "test_xfails.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
 def test_only_failures_and_strict_xpasses_fail_the_run(tmp_path) -> None:
     """The plugin's outcomes from a real pytest run, and which of them the runner counts."""
-    (tmp_path / "test_xfails.py").write_text(_XFAILS, encoding="utf-8")
-    progress = tmp_path / "progress.txt"
-    env = dict(os.environ, PORTSOCK_WINPY_PROGRESS=str(progress),
-               PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(HERE), "tools"),
-                                           os.environ.get("PYTHONPATH", "")]))
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "windows_pytest_plugin", "-p", "no:cacheprovider",
-                    "-p", "no:randomly", "test_xfails.py"], cwd=tmp_path, env=env, capture_output=True,
-                   text=True, timeout=120)
-    outcomes, started = windows_python.read_progress(str(progress))
+    _run_with_plugin(tmp_path, PROGRESS="")
+    outcomes, started = windows_python.read_progress(str(tmp_path / "progress.txt"))
     assert started is None
     assert {n.split("::")[1]: o for n, o in outcomes.items()} == {
         "test_may_differ_and_passes": "xpassed", "test_may_differ_and_fails": "xfailed",
@@ -95,21 +103,12 @@ def test_only_failures_and_strict_xpasses_fail_the_run(tmp_path) -> None:
 def test_a_second_run_keeps_only_the_tests_named(tmp_path) -> None:
     """The plugin's PORTSOCK_WINPY_ONLY (the runner's second run of what failed), with
     PORTSOCK_WINPY_DONE, in a real pytest run; a later outcome replaces an earlier one."""
-    (tmp_path / "test_xfails.py").write_text(_XFAILS, encoding="utf-8")
-    progress, only, done = tmp_path / "progress.txt", tmp_path / "only.txt", tmp_path / "done.txt"
-    only.write_text("test_xfails.py::test_fails\ntest_xfails.py::test_differs_but_passes\n", encoding="utf-8")
-    done.write_text("test_xfails.py::test_differs_but_passes\n", encoding="utf-8")
-    progress.write_text("start test_xfails.py::test_fails\nresult passed test_xfails.py::test_fails\n",
-                        encoding="utf-8")
-    env = dict(os.environ, PORTSOCK_WINPY_PROGRESS=str(progress), PORTSOCK_WINPY_ONLY=str(only),
-               PORTSOCK_WINPY_DONE=str(done),
-               PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(HERE), "tools"),
-                                           os.environ.get("PYTHONPATH", "")]))
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "windows_pytest_plugin", "-p",
-                          "no:cacheprovider", "test_xfails.py"], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = _run_with_plugin(
+        tmp_path, PROGRESS="start test_xfails.py::test_fails\nresult passed test_xfails.py::test_fails\n",
+        ONLY="test_xfails.py::test_fails\ntest_xfails.py::test_differs_but_passes\n",
+        DONE="test_xfails.py::test_differs_but_passes\n")
     assert "1 failed, 3 deselected" in out.stdout, out.stdout
-    outcomes, _ = windows_python.read_progress(str(progress))
+    outcomes, _ = windows_python.read_progress(str(tmp_path / "progress.txt"))
     assert outcomes == {"test_xfails.py::test_fails": "failed"}
 
 

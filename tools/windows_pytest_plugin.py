@@ -42,12 +42,14 @@ def _node_ids(variable: str) -> Optional[set]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     done, only = _node_ids("PORTSOCK_WINPY_DONE"), _node_ids("PORTSOCK_WINPY_ONLY")
-    keep = [item for item in items if (done is None or item.nodeid not in done)
-            and (only is None or item.nodeid in only)]
-    if len(keep) < len(items):
-        kept = set(id(item) for item in keep)
-        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
-        items[:] = keep
+
+    def runs(item: pytest.Item) -> bool:
+        return (done is None or item.nodeid not in done) and (only is None or item.nodeid in only)
+
+    gone = [item for item in items if not runs(item)]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+        items[:] = [item for item in items if runs(item)]
 
 
 def pytest_runtest_logstart(nodeid: str, location: object) -> None:

@@ -371,7 +371,8 @@ def rerun_failures(rt: Runtime, args: List[str], env: Dict[str, str], progress: 
     outcomes, started = read_progress(progress)
     if started is not None and (stalled or aborted):
         hung.append(started)
-    return rc, [n for n in first if outcomes.get(n) not in ("failed", "error")]
+    still = set(failures(outcomes))
+    return rc, [n for n in first if n not in still]
 
 
 def run_suite(rt: Runtime, pytest_args: List[str]) -> int:
